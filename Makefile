@@ -1,0 +1,69 @@
+# ccflink: Confluent Cloud's fraud pipeline on one machine.  `make up`, then `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+JARS_DIR ?= $(CURDIR)/.ccflink/jars
+CCFLINK := $(VENV)/bin/ccflink
+
+.PHONY: help setup check-tools up down status test test-unit lint format bench lock clean
+
+help:
+	@echo "make up      set up (once), start Kafka, Schema Registry, Flink, the model server, run the pipeline"
+	@echo "make down    stop everything 'make up' started"
+	@echo "make status  what runs where"
+	@echo "make test    unit, contract and integration tests (start their own stack)"
+	@echo "make lint    ruff check + format check"
+
+check-tools:
+	@command -v java >/dev/null || { echo "Java 17 is missing. Install it: apt-get install openjdk-17-jdk-headless (or any JDK 17+), then run make again."; exit 1; }
+	@java -version 2>&1 | head -1 | grep -Eq '"(1[7-9]|2[0-9])' || { echo "Java 17 or newer is needed; found: $$(java -version 2>&1 | head -1)"; exit 1; }
+	@command -v mvn >/dev/null || { echo "Maven is missing. Install it: apt-get install maven, then run make again."; exit 1; }
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is missing. Install Python 3.11 (or run: make PYTHON=/path/to/python3.11)."; exit 1; }
+
+setup: check-tools $(VENV)/.installed $(JARS_DIR)/.fetched
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	@echo "==> Python environment in $(VENV) (PyFlink is large: about a minute the first time)"
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --upgrade pip
+	@$(PY) -m pip install --quiet --progress-bar off -r requirements.txt
+	@$(PY) -m pip install --quiet --no-deps -e .
+	@touch $@
+
+$(JARS_DIR)/.fetched: pom.xml
+	@echo "==> Jars from Maven Central into $(JARS_DIR) (Kafka broker, Flink Kafka connector, avro-confluent)"
+	@mvn -q -B generate-resources -Djars.dir=$(JARS_DIR)
+	@touch $@
+
+up: setup
+	@$(CCFLINK) up --demo
+
+down:
+	@if [ -x $(CCFLINK) ]; then $(CCFLINK) down; else echo "nothing to stop (no $(VENV))"; fi
+
+status: setup
+	@$(CCFLINK) status
+
+test: setup
+	@$(PY) -m pytest tests
+
+test-unit: setup
+	@$(PY) -m pytest tests/unit
+
+lint: setup
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+
+format: setup
+	@$(VENV)/bin/ruff format .
+	@$(VENV)/bin/ruff check --fix .
+
+bench: setup
+	@$(PY) -m benchmarks.run
+
+lock:
+	@$(PY) -m pip freeze --exclude-editable > requirements.txt.new && mv requirements.txt.new requirements.txt
+
+clean: down
+	rm -rf .ccflink $(VENV)

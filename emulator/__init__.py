@@ -1,0 +1,1 @@
+"""The local "Confluent Cloud": services (Kafka, Schema Registry, Flink) and the SQL dialect."""

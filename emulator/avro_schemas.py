@@ -1,0 +1,83 @@
+"""Avro schemas for table columns, shaped the way Confluent Cloud registers them.
+
+Record `<table>_value` (or `_key`) in namespace `org.apache.flink.avro.generated.record`;
+nullable columns as `["null", T]` with a null default, NOT NULL columns as plain `T`. The
+producers and the CREATE TABLE emulation both build schemas here, so they cannot drift.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+NAMESPACE = "org.apache.flink.avro.generated.record"
+
+_PRIMITIVES: dict[str, Any] = {
+    "BOOLEAN": "boolean",
+    "TINYINT": {"type": "int", "connect.type": "int8"},
+    "SMALLINT": {"type": "int", "connect.type": "int16"},
+    "INT": "int",
+    "INTEGER": "int",
+    "BIGINT": "long",
+    "FLOAT": "float",
+    "DOUBLE": "double",
+    "STRING": "string",
+    "BYTES": "bytes",
+    "DATE": {"type": "int", "logicalType": "date"},
+}
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    sql_type: str
+    nullable: bool = True
+
+
+def avro_type(sql_type: str) -> Any:
+    """The Avro type of a Flink SQL type (the subset the pipeline's tables use)."""
+    normalized = re.sub(r"\s+", " ", sql_type.strip().upper())
+    normalized = normalized.replace("DOUBLE PRECISION", "DOUBLE")
+    if normalized in _PRIMITIVES:
+        return _PRIMITIVES[normalized]
+    if normalized.startswith(("VARCHAR", "CHAR")):
+        return "string"
+    if normalized.startswith(("VARBINARY", "BINARY")):
+        return "bytes"
+    timestamp = re.match(r"^TIMESTAMP(?:\((\d)\))?( WITH LOCAL TIME ZONE)?$", normalized)
+    ltz = re.match(r"^TIMESTAMP_LTZ(?:\((\d)\))?$", normalized)
+    if timestamp or ltz:
+        precision = int((timestamp or ltz).group(1) or (3 if ltz else 6))
+        local = bool(timestamp) and not timestamp.group(2)
+        unit = "millis" if precision <= 3 else "micros"
+        logical = f"{'local-' if local else ''}timestamp-{unit}"
+        return {"type": "long", "logicalType": logical}
+    decimal = re.match(r"^DECIMAL\((\d+)(?:,\s*(\d+))?\)$", normalized)
+    if decimal:
+        return {
+            "type": "bytes",
+            "logicalType": "decimal",
+            "precision": int(decimal.group(1)),
+            "scale": int(decimal.group(2) or 0),
+        }
+    raise ValueError(f"type {sql_type} has no Avro mapping in this emulator")
+
+
+def record_schema(record_name: str, fields: list[FieldSpec]) -> dict[str, Any]:
+    avro_fields = []
+    for spec in fields:
+        base = avro_type(spec.sql_type)
+        if spec.nullable:
+            avro_fields.append({"name": spec.name, "type": ["null", base], "default": None})
+        else:
+            avro_fields.append({"name": spec.name, "type": base})
+    return {"type": "record", "name": record_name, "namespace": NAMESPACE, "fields": avro_fields}
+
+
+def value_record_name(table: str) -> str:
+    return f"{table}_value"
+
+
+def key_record_name(table: str) -> str:
+    return f"{table}_key"

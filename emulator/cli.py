@@ -1,0 +1,231 @@
+"""`ccflink`: one command line over the local stack, its data and its SQL.
+
+Command words follow the `confluent` CLI where one exists (`flink connection create`); the
+rest (`up`, `down`, `status`, `logs`, `sql`, `data generate`, `produce`) are the emulator's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from emulator import config, stack
+from emulator.catalog import Catalog, Connection
+from emulator.config import Settings
+from emulator.process import ManagedProcess, ServiceError
+
+DEMO_ROWS = 10_000
+DEMO_SEED = 42
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    stack.up(settings, _say)
+    _say(f"Stack ready in {time.monotonic() - started:.0f} s.")
+    if args.demo:
+        run_demo(settings, args.rows, args.data)
+    _say("\nThe stack keeps running. `ccflink status` shows it; stop it with `make down`.")
+    return 0
+
+
+def run_demo(settings: Settings, rows: int, data_dir: Path | None) -> None:
+    from producers.produce import produce_dataset
+    from producers.synthetic import generate
+    from pyflink_jobs.pipeline import PREDICTIONS_TOPIC, run_pipeline, watch_predictions
+
+    started = time.monotonic()
+    catalog = Catalog.for_state(settings.state_dir)
+    if PREDICTIONS_TOPIC in catalog.tables:
+        _say("==> Pipeline statements already ran in this state folder; not submitting again")
+    else:
+        run_pipeline(settings, _say)
+    if data_dir is None:
+        data_dir = settings.data_dir / f"synthetic-{rows}-seed{DEMO_SEED}"
+        if not (data_dir / "train_identity.csv").exists():
+            _say(f"==> Generating {rows:,} synthetic IEEE-CIS transactions into {data_dir}")
+            generate(rows, data_dir, seed=DEMO_SEED)
+    _say(f"==> Producing {data_dir} to topics transactions and identities")
+    summaries = produce_dataset(
+        settings.bootstrap_servers,
+        settings.schema_registry_url,
+        data_dir,
+        settings.state_dir / "dead-letters",
+    )
+    for summary in summaries:
+        _say(
+            f"  {summary.topic}: {summary.sent:,} sent, {summary.failed} failed, "
+            f"{summary.dead_lettered} dead-lettered, {summary.bytes / 1e6:.1f} MB, "
+            f"{summary.rate:,.0f} records/s"
+        )
+    transactions = summaries[0].sent
+    _say(f"==> Predictions from topic {PREDICTIONS_TOPIC} as they arrive")
+    first = time.monotonic()
+    stats = watch_predictions(settings, expected=transactions, idle_timeout=45, say=_say)
+    _say(
+        f"\n{stats.line()} for {transactions:,} transactions "
+        f"({time.monotonic() - started:.0f} s since the pipeline was submitted, "
+        f"{time.monotonic() - first:.0f} s watching)."
+    )
+    if stats.count < transactions:
+        _say(
+            "  The rest are transactions of the last minute without an identity row: a LEFT "
+            "interval join emits them once the watermark passes their window, i.e. when newer "
+            "records arrive (as on Confluent Cloud)."
+        )
+
+
+def cmd_down(settings: Settings, _args: argparse.Namespace) -> int:
+    stopped = stack.down(settings)
+    _say(f"Stopped: {', '.join(stopped)}" if stopped else "Nothing was running.")
+    return 0
+
+
+def cmd_status(settings: Settings, _args: argparse.Namespace) -> int:
+    rows = stack.status(settings)
+    _say(f"{'service':<18} {'state':<10} {'pid':>8}  address")
+    for row in rows:
+        state = "healthy" if row.healthy else ("unhealthy" if row.running else "stopped")
+        _say(f"{row.name:<18} {state:<10} {row.pid or '-':>8}  {row.address}")
+    _say(f"state folder: {settings.state_dir}")
+    return 0 if all(r.healthy for r in rows) else 1
+
+
+def cmd_logs(settings: Settings, args: argparse.Namespace) -> int:
+    if args.service not in stack.SERVICE_NAMES:
+        _say(f"unknown service {args.service!r}; one of: {', '.join(stack.SERVICE_NAMES)}")
+        return 2
+    log = ManagedProcess(args.service, settings).log_file
+    if not log.exists():
+        _say(f"no log yet at {log}")
+        return 1
+    command = ["tail", "-n", str(args.lines)] + (["-f"] if args.follow else []) + [str(log)]
+    return subprocess.call(command)
+
+
+def cmd_sql(settings: Settings, args: argparse.Namespace) -> int:
+    from pyflink_jobs.session import ConfluentSession
+
+    session = ConfluentSession(settings, _say)
+    for path in args.files:
+        session.execute_file(Path(path))
+    return 0
+
+
+def cmd_generate(_settings: Settings, args: argparse.Namespace) -> int:
+    from producers.synthetic import generate
+
+    files = generate(args.rows, Path(args.out), seed=args.seed)
+    _say(f"wrote {files.transaction_path} and {files.identity_path}")
+    return 0
+
+
+def cmd_produce(settings: Settings, args: argparse.Namespace) -> int:
+    from producers.produce import produce_dataset
+
+    summaries = produce_dataset(
+        settings.bootstrap_servers,
+        settings.schema_registry_url,
+        Path(args.data),
+        settings.state_dir / "dead-letters",
+    )
+    for summary in summaries:
+        _say(
+            f"{summary.topic}: sent {summary.sent:,}, failed {summary.failed}, "
+            f"dead-lettered {summary.dead_lettered}, {summary.rate:,.0f} records/s"
+        )
+    return 0 if all(s.failed == 0 for s in summaries) else 1
+
+
+def cmd_connection_create(settings: Settings, args: argparse.Namespace) -> int:
+    catalog = Catalog.for_state(settings.state_dir)
+    catalog.connections[args.name] = Connection(
+        name=args.name,
+        type=args.type.lower(),
+        endpoint=args.endpoint,
+        api_key=args.api_key,
+        cloud=args.cloud,
+        region=args.region,
+    )
+    catalog.save()
+    _say(f"Created connection {args.name!r} ({args.type}, {args.endpoint}).")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ccflink", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    up = commands.add_parser("up", help="start Kafka, Schema Registry, Flink, the model server")
+    up.add_argument("--demo", action="store_true", help="then run the pipeline and replay data")
+    up.add_argument("--rows", type=int, default=DEMO_ROWS, help="synthetic transactions to replay")
+    up.add_argument("--data", type=Path, help="folder with the Kaggle train_*.csv files instead")
+    up.set_defaults(handler=cmd_up)
+    commands.add_parser("down", help="stop what `up` started").set_defaults(handler=cmd_down)
+    commands.add_parser("status", help="what runs where").set_defaults(handler=cmd_status)
+
+    logs = commands.add_parser("logs", help="a service's log")
+    logs.add_argument("service", help=", ".join(stack.SERVICE_NAMES))
+    logs.add_argument("-n", "--lines", type=int, default=50)
+    logs.add_argument("-f", "--follow", action="store_true")
+    logs.set_defaults(handler=cmd_logs)
+
+    sql = commands.add_parser("sql", help="run Confluent-dialect SQL files statement by statement")
+    sql.add_argument("files", nargs="+")
+    sql.set_defaults(handler=cmd_sql)
+
+    data = commands.add_parser("data", help="IEEE-CIS data").add_subparsers(
+        dest="data_command", required=True
+    )
+    generate = data.add_parser("generate", help="write a synthetic IEEE-CIS twin")
+    generate.add_argument("--rows", type=int, default=DEMO_ROWS)
+    generate.add_argument("--out", required=True)
+    generate.add_argument("--seed", type=int, default=DEMO_SEED)
+    generate.set_defaults(handler=cmd_generate)
+
+    produce = commands.add_parser("produce", help="replay train_*.csv files into the topics")
+    produce.add_argument("--data", required=True, help="folder with the two CSV files")
+    produce.set_defaults(handler=cmd_produce)
+
+    flink = commands.add_parser("flink", help="Flink resources").add_subparsers(
+        dest="flink_command", required=True
+    )
+    connection = flink.add_parser("connection", help="connections to model endpoints")
+    connection_commands = connection.add_subparsers(dest="connection_command", required=True)
+    create = connection_commands.add_parser("create", help="create a connection")
+    create.add_argument("name")
+    create.add_argument("--cloud", default="local")
+    create.add_argument("--region", default="local")
+    create.add_argument("--type", required=True, choices=["azureml"])
+    create.add_argument("--endpoint", required=True)
+    create.add_argument("--api-key", required=True)
+    create.set_defaults(handler=cmd_connection_create)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = config.settings_from_env()
+    try:
+        return args.handler(settings, args)
+    except ServiceError as error:
+        _say(f"error: {error}")
+        return 1
+    except KeyboardInterrupt:
+        _say("interrupted")
+        return 130
+    except Exception as error:
+        if type(error).__name__ in {"StatementError", "MissingTopicError", "HeaderError"}:
+            _say(f"error: {error}")
+            return 1
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""Expression-level rewrites of Confluent SQL that open-source Flink's parser rejects.
+
+- `t.$rowtime` (qualified, unquoted) becomes ``t.`$rowtime` ``.
+- `LATERAL TABLE(ML_PREDICT('model[$v]', args... [, MAP[...]]))` becomes a call of the
+  table function registered for that model version, with the model's OUTPUT names as the
+  column aliases; the trailing config MAP (mixed value types, which Flink refuses) is parsed
+  here and handed to the function instead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from emulator.dialect.text import DialectError, matching_paren, scan, split_top_level, unquote
+
+_QUALIFIED_ROWTIME = re.compile(r"((?:`[^`]+`|\b[A-Za-z_]\w*))\.\$rowtime\b")
+
+
+def _outside_quotes_mask(sql: str) -> list[bool]:
+    mask = [False] * len(sql)
+    for index, _char, _depth in scan(sql):
+        mask[index] = True
+    return mask
+
+
+def quote_qualified_rowtime(sql: str) -> str:
+    mask = _outside_quotes_mask(sql)
+    pieces: list[str] = []
+    last = 0
+    for match in _QUALIFIED_ROWTIME.finditer(sql):
+        if not mask[match.start()]:
+            continue
+        pieces.append(sql[last : match.start()])
+        pieces.append(f"{match.group(1)}.`$rowtime`")
+        last = match.end()
+    pieces.append(sql[last:])
+    return "".join(pieces)
+
+
+@dataclass(frozen=True)
+class PredictCall:
+    """One `ML_PREDICT` call as the user wrote it."""
+
+    model: str  # the name without version suffix
+    version: str | None  # "2", "all" or None for the default version
+    arguments: list[str]  # SQL expressions, in order
+    config: dict[str, str]  # the trailing MAP[...] entries, values as written
+
+
+# Resolves a call to (registered function name, OUTPUT column names).
+PredictResolver = Callable[[PredictCall], tuple[str, list[str]]]
+
+_LATERAL = re.compile(r"(?is)\bLATERAL\s+TABLE\s*\(\s*ML_PREDICT\s*\(")
+_ALIAS = re.compile(
+    r"(?is)^\s*(?:AS\s+)?(?!ON\b|WHERE\b|GROUP\b|ORDER\b|JOIN\b|LEFT\b|UNION\b)"
+    r"((?:`[^`]+`|[A-Za-z_]\w*))\s*(\(([^)]*)\))?"
+)
+
+
+def _parse_model_reference(text: str) -> tuple[str, str | None]:
+    text = text.strip()
+    if text[:1] in "'`" and text[-1:] == text[:1]:
+        text = text[1:-1]
+    else:
+        raise DialectError(
+            f"ML_PREDICT's first argument must be the model name as a string, got {text!r}"
+        )
+    name, _, version = text.partition("$")
+    return name, version or None
+
+
+def _parse_config_map(text: str) -> dict[str, str] | None:
+    match = re.match(r"(?is)^MAP\s*\[(.*)\]$", text.strip())
+    if not match:
+        return None
+    items = split_top_level(match.group(1))
+    if len(items) % 2:
+        raise DialectError("ML_PREDICT config MAP needs key, value pairs")
+    config = {}
+    for key, value in zip(items[::2], items[1::2], strict=True):
+        config[unquote(key.strip().strip("'"))] = value.strip().strip("'")
+    return config
+
+
+def rewrite_ml_predict(sql: str, resolve: PredictResolver) -> str:
+    mask = _outside_quotes_mask(sql)
+    pieces: list[str] = []
+    last = 0
+    for match in _LATERAL.finditer(sql):
+        if not mask[match.start()] or match.start() < last:
+            continue
+        call_open = match.end() - 1
+        call_close = matching_paren(sql, call_open)
+        lateral_open = sql.index("(", match.start())
+        lateral_close = matching_paren(sql, lateral_open)
+        arguments = split_top_level(sql[call_open + 1 : call_close])
+        if not arguments:
+            raise DialectError("ML_PREDICT needs a model name and the model's input values")
+        model, version = _parse_model_reference(arguments[0])
+        config = _parse_config_map(arguments[-1]) if len(arguments) > 1 else None
+        values = arguments[1:-1] if config is not None else arguments[1:]
+        call = PredictCall(model, version, values, config or {})
+        function, outputs = resolve(call)
+        after = sql[lateral_close + 1 :]
+        alias_match = _ALIAS.match(after)
+        if alias_match and alias_match.group(2):
+            alias = f"{alias_match.group(1)}{alias_match.group(2)}"
+            consumed = alias_match.end()
+        else:
+            alias_name = alias_match.group(1) if alias_match else f"__ml_predict_{len(pieces)}"
+            alias = f"{alias_name}({', '.join(f'`{o}`' for o in outputs)})"
+            consumed = alias_match.end() if alias_match else 0
+        pieces.append(sql[last : match.start()])
+        pieces.append(f"LATERAL TABLE({function}({', '.join(values)})) AS {alias}")
+        last = lateral_close + 1 + consumed
+    pieces.append(sql[last:])
+    return "".join(pieces)
+
+
+def rewrite_expressions(sql: str, resolve_predict: PredictResolver | None = None) -> str:
+    """All expression rewrites, in the order they must apply."""
+    sql = quote_qualified_rowtime(sql)
+    if resolve_predict is not None:
+        sql = rewrite_ml_predict(sql, resolve_predict)
+    return sql

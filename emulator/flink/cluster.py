@@ -1,0 +1,125 @@
+"""The compute pool: a Flink session cluster from the distribution inside the PyFlink package.
+
+`FLINK_HOME` is the installed `pyflink` folder (it carries `bin/` and `lib/`); the configuration
+is a copy of its `conf/` in the state folder with our ports, bind addresses, memory and the
+Python interpreter of this environment, so Python functions run in the TaskManager's own
+Python workers and jobs keep running after the client that submitted them exits.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import requests
+import yaml
+
+from emulator.config import Settings
+from emulator.process import ManagedProcess
+
+JOBMANAGER = "flink-jobmanager"
+TASKMANAGER = "flink-taskmanager"
+TASK_SLOTS = 8
+
+
+def flink_home() -> Path:
+    import pyflink
+
+    return Path(pyflink.__file__).resolve().parent
+
+
+def conf_dir(settings: Settings) -> Path:
+    return settings.state_dir / "flink" / "conf"
+
+
+def connector_jars(settings: Settings) -> list[Path]:
+    """Jars every job needs: Kafka connector, avro-confluent format, and Flink's Python runtime."""
+    jars = sorted((settings.jars_dir / "flink").glob("*.jar"))
+    python_jar = sorted((flink_home() / "opt").glob("flink-python-*.jar"))
+    return jars + python_jar
+
+
+def _set(config: dict[str, Any], dotted: str, value: Any) -> None:
+    node = config
+    *parents, leaf = dotted.split(".")
+    for part in parents:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = node[part] = {}
+        node = child
+    node[leaf] = value
+
+
+def overrides(settings: Settings) -> dict[str, Any]:
+    host = settings.host
+    state = settings.state_dir / "flink"
+    return {
+        "jobmanager.bind-host": host,
+        "jobmanager.rpc.address": host,
+        "jobmanager.rpc.port": settings.ports.flink_rpc,
+        "jobmanager.memory.process.size": "1200m",
+        "taskmanager.bind-host": host,
+        "taskmanager.host": host,
+        "taskmanager.numberOfTaskSlots": TASK_SLOTS,
+        "taskmanager.memory.process.size": "3g",
+        "rest.address": host,
+        "rest.bind-address": host,
+        "rest.port": settings.ports.flink_rest,
+        "blob.server.port": "0",
+        "taskmanager.rpc.port": "0",
+        "taskmanager.data.port": 0,
+        "python.executable": settings.python,
+        "python.client.executable": settings.python,
+        "io.tmp.dirs": str(state / "tmp"),
+        "web.tmpdir": str(state / "web"),
+        "execution.checkpointing.dir": f"file://{state / 'checkpoints'}",
+        "parallelism.default": 1,
+    }
+
+
+def write_config(settings: Settings) -> Path:
+    """Copy the packaged conf/ and apply our settings; returns the conf folder."""
+    target = conf_dir(settings)
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(flink_home() / "conf", target)
+    config = yaml.safe_load((target / "config.yaml").read_text()) or {}
+    for key, value in overrides(settings).items():
+        _set(config, key, value)
+    (target / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    for folder in ("tmp", "web", "checkpoints"):
+        (settings.state_dir / "flink" / folder).mkdir(parents=True, exist_ok=True)
+    return target
+
+
+def _env(settings: Settings) -> dict[str, str]:
+    return {
+        "FLINK_HOME": str(flink_home()),
+        "FLINK_CONF_DIR": str(conf_dir(settings)),
+        "FLINK_LOG_DIR": str(settings.logs_dir),
+    }
+
+
+def is_ready(settings: Settings) -> bool:
+    overview = requests.get(f"{settings.flink_rest_url}/overview", timeout=2).json()
+    return overview.get("taskmanagers", 0) >= 1 and overview.get("slots-available", 0) > 0
+
+
+def start(settings: Settings) -> list[ManagedProcess]:
+    write_config(settings)
+    bin_dir = flink_home() / "bin"
+    env = _env(settings)
+    jobmanager = ManagedProcess(JOBMANAGER, settings)
+    jobmanager.start(["bash", str(bin_dir / "jobmanager.sh"), "start-foreground"], env)
+    jobmanager.wait_ready(
+        lambda: requests.get(f"{settings.flink_rest_url}/config", timeout=2).ok,
+        timeout=90,
+        what=f"REST API on {settings.flink_rest_url}",
+    )
+    taskmanager = ManagedProcess(TASKMANAGER, settings)
+    taskmanager.start(["bash", str(bin_dir / "taskmanager.sh"), "start-foreground"], env)
+    taskmanager.wait_ready(
+        lambda: is_ready(settings), timeout=90, what="a TaskManager registered with slots"
+    )
+    return [jobmanager, taskmanager]

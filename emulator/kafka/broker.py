@@ -1,0 +1,139 @@
+"""A single-node Apache Kafka broker in KRaft mode, run from the official jars.
+
+The broker is both controller and broker (combined mode), listens on the configured host only,
+and keeps its log directory in the state folder, so topics survive `down`/`up`.
+"""
+
+from __future__ import annotations
+
+import base64
+import subprocess
+import uuid
+from pathlib import Path
+
+from emulator.config import Settings
+from emulator.process import ManagedProcess, ServiceError
+
+NAME = "kafka"
+
+_LOG4J2 = """\
+status = warn
+appender.console.type = Console
+appender.console.name = STDOUT
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.console.ref = STDOUT
+logger.state.name = state.change.logger
+logger.state.level = WARN
+logger.request.name = kafka.request.logger
+logger.request.level = WARN
+"""
+
+
+def data_dir(settings: Settings) -> Path:
+    return settings.state_dir / "kafka" / "data"
+
+
+def _config_dir(settings: Settings) -> Path:
+    return settings.state_dir / "kafka" / "config"
+
+
+def server_properties(settings: Settings) -> str:
+    host, ports = settings.host, settings.ports
+    return "\n".join(
+        [
+            "process.roles=broker,controller",
+            "node.id=1",
+            f"controller.quorum.voters=1@{host}:{ports.kafka_controller}",
+            f"listeners=PLAINTEXT://{host}:{ports.kafka},CONTROLLER://{host}:{ports.kafka_controller}",
+            f"advertised.listeners=PLAINTEXT://{host}:{ports.kafka}",
+            "controller.listener.names=CONTROLLER",
+            "inter.broker.listener.name=PLAINTEXT",
+            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            f"log.dirs={data_dir(settings)}",
+            # Confluent Cloud does not create topics on first use: tables create them.
+            "auto.create.topics.enable=false",
+            "num.partitions=1",
+            "offsets.topic.replication.factor=1",
+            "transaction.state.log.replication.factor=1",
+            "transaction.state.log.min.isr=1",
+            "share.coordinator.state.topic.replication.factor=1",
+            "share.coordinator.state.topic.min.isr=1",
+            "group.initial.rebalance.delay.ms=0",
+            "",
+        ]
+    )
+
+
+def _classpath(settings: Settings) -> str:
+    jars = settings.jars_dir / "kafka"
+    if not (jars / f"kafka_2.13-{_kafka_version(jars)}.jar").exists():
+        raise ServiceError(f"Kafka jars are missing in {jars}: run `make setup` first.")
+    return f"{jars}/*"
+
+
+def _kafka_version(jars: Path) -> str:
+    for jar in jars.glob("kafka_2.13-*.jar"):
+        return jar.name.removeprefix("kafka_2.13-").removesuffix(".jar")
+    return "missing"
+
+
+def _new_cluster_id() -> str:
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+
+
+def prepare(settings: Settings) -> list[str]:
+    """Write the broker config, format storage once, and return the start command."""
+    config_dir = _config_dir(settings)
+    config_dir.mkdir(parents=True, exist_ok=True)
+    properties = config_dir / "server.properties"
+    properties.write_text(server_properties(settings))
+    log4j = config_dir / "log4j2.properties"
+    log4j.write_text(_LOG4J2)
+    java = [
+        "java",
+        "-Xms256m",
+        "-Xmx1g",
+        f"-Dlog4j2.configurationFile={log4j}",
+        "-cp",
+        _classpath(settings),
+    ]
+    if not (data_dir(settings) / "meta.properties").exists():
+        formatted = subprocess.run(
+            [
+                *java,
+                "kafka.tools.StorageTool",
+                "format",
+                "-t",
+                _new_cluster_id(),
+                "-c",
+                str(properties),
+            ],
+            capture_output=True,
+            text=True,
+        )
+        if formatted.returncode != 0:
+            raise ServiceError(
+                f"kafka: formatting the KRaft storage in {data_dir(settings)} failed:\n"
+                f"{formatted.stdout}{formatted.stderr}"
+            )
+    return [*java, "kafka.Kafka", str(properties)]
+
+
+def is_ready(settings: Settings) -> bool:
+    from kafka import KafkaAdminClient
+
+    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, request_timeout_ms=3000)
+    try:
+        admin.list_topics()
+        return True
+    finally:
+        admin.close()
+
+
+def start(settings: Settings) -> ManagedProcess:
+    process = ManagedProcess(NAME, settings)
+    process.start(prepare(settings))
+    process.wait_ready(lambda: is_ready(settings), timeout=60, what="broker metadata")
+    return process

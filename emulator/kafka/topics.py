@@ -1,0 +1,32 @@
+"""Topic administration on the local broker (what CREATE TABLE provisions)."""
+
+from __future__ import annotations
+
+from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+SEVEN_DAYS_MS = 7 * 24 * 3600 * 1000
+
+
+def create_topic(
+    bootstrap_servers: str, name: str, partitions: int, configs: dict[str, str] | None = None
+) -> bool:
+    """Create a topic; False if it already existed."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    try:
+        admin.create_topics(
+            [NewTopic(name, partitions, replication_factor=1, topic_configs=configs or {})]
+        )
+        return True
+    except TopicAlreadyExistsError:
+        return False
+    finally:
+        admin.close()
+
+
+def list_topics(bootstrap_servers: str) -> set[str]:
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    try:
+        return set(admin.list_topics())
+    finally:
+        admin.close()

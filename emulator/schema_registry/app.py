@@ -1,0 +1,133 @@
+"""Confluent Schema Registry's REST API (the subset clients use) over a SchemaStore.
+
+Answers with Confluent's content type and `{"error_code": ..., "message": ...}` error bodies,
+because clients (confluent-kafka, Flink's avro-confluent format) branch on `error_code`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Flask, Response, request
+
+from emulator.schema_registry.store import RegistryError, SchemaStore
+
+CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
+
+
+def _json(data: Any, status: int = 200) -> Response:
+    return Response(json.dumps(data), status=status, content_type=CONTENT_TYPE)
+
+
+def _body() -> dict[str, Any]:
+    data = request.get_json(force=True, silent=True)
+    if not isinstance(data, dict):
+        raise RegistryError(400, 400, "Request body must be a JSON object")
+    return data
+
+
+def _flag(name: str) -> bool:
+    return request.args.get(name, "false").lower() == "true"
+
+
+def _schema_text(body: dict[str, Any]) -> str:
+    schema_type = body.get("schemaType", "AVRO").upper()
+    if schema_type != "AVRO":
+        raise RegistryError(
+            422, 42201, f"Invalid schema: schemaType {schema_type} is not supported here (AVRO)"
+        )
+    if body.get("references"):
+        raise RegistryError(422, 42201, "Invalid schema: schema references are not supported")
+    if "schema" not in body:
+        raise RegistryError(422, 42201, "Invalid schema: the request has no 'schema' field")
+    return body["schema"]
+
+
+def create_app(store: SchemaStore) -> Flask:
+    app = Flask("schema_registry")
+
+    @app.errorhandler(RegistryError)
+    def registry_error(error: RegistryError) -> Response:
+        return _json({"error_code": error.error_code, "message": error.message}, error.status)
+
+    @app.errorhandler(404)
+    def not_found(_error: Exception) -> Response:
+        return _json({"error_code": 404, "message": "HTTP 404 Not Found"}, 404)
+
+    @app.errorhandler(405)
+    def not_allowed(_error: Exception) -> Response:
+        return _json({"error_code": 405, "message": "HTTP 405 Method Not Allowed"}, 405)
+
+    @app.get("/")
+    def root() -> Response:
+        return _json({})
+
+    @app.get("/schemas/types")
+    def schema_types() -> Response:
+        return _json(["AVRO"])
+
+    @app.get("/subjects")
+    def subjects() -> Response:
+        return _json(store.subjects(include_deleted=_flag("deleted")))
+
+    @app.get("/subjects/<subject>/versions")
+    def versions(subject: str) -> Response:
+        return _json(store.versions(subject, include_deleted=_flag("deleted")))
+
+    @app.post("/subjects/<subject>/versions")
+    def register(subject: str) -> Response:
+        return _json({"id": store.register(subject, _schema_text(_body()))})
+
+    @app.post("/subjects/<subject>")
+    def lookup(subject: str) -> Response:
+        return _json(store.lookup(subject, _schema_text(_body())).as_json())
+
+    @app.get("/subjects/<subject>/versions/<version>")
+    def get_version(subject: str, version: str) -> Response:
+        return _json(store.get_version(subject, version).as_json())
+
+    @app.get("/subjects/<subject>/versions/<version>/schema")
+    def get_version_schema(subject: str, version: str) -> Response:
+        return _json(json.loads(store.get_version(subject, version).schema))
+
+    @app.delete("/subjects/<subject>")
+    def delete_subject(subject: str) -> Response:
+        return _json(store.delete_subject(subject, permanent=_flag("permanent")))
+
+    @app.get("/schemas/ids/<int:schema_id>")
+    def schema_by_id(schema_id: int) -> Response:
+        return _json({"schema": store.schema_by_id(schema_id)})
+
+    @app.get("/schemas/ids/<int:schema_id>/schema")
+    def raw_schema_by_id(schema_id: int) -> Response:
+        return _json(json.loads(store.schema_by_id(schema_id)))
+
+    @app.get("/schemas/ids/<int:schema_id>/versions")
+    def schema_usages(schema_id: int) -> Response:
+        usages = store.usages(schema_id)
+        return _json([{"subject": v.subject, "version": v.version} for v in usages])
+
+    @app.get("/schemas/ids/<int:schema_id>/subjects")
+    def schema_subjects(schema_id: int) -> Response:
+        return _json(sorted({v.subject for v in store.usages(schema_id)}))
+
+    @app.get("/config")
+    def get_global_config() -> Response:
+        return _json({"compatibilityLevel": store.compatibility()})
+
+    @app.put("/config")
+    def put_global_config() -> Response:
+        level = store.set_compatibility(_body().get("compatibility", ""))
+        return _json({"compatibility": level})
+
+    @app.get("/config/<subject>")
+    def get_subject_config(subject: str) -> Response:
+        return _json({"compatibilityLevel": store.compatibility(subject)})
+
+    @app.put("/config/<subject>")
+    def put_subject_config(subject: str) -> Response:
+        level = store.set_compatibility(_body().get("compatibility", ""), subject)
+        return _json({"compatibility": level})
+
+    return app

@@ -1,0 +1,112 @@
+"""The whole local stack: start in dependency order, stop in reverse, report health.
+
+Kafka first (the registry stores schemas in it), then the Schema Registry, the Flink session
+cluster and the model server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from emulator import config, model_endpoint
+from emulator.config import Settings
+from emulator.flink import cluster
+from emulator.kafka import broker
+from emulator.process import ManagedProcess, ServiceError
+from emulator.schema_registry import service as schema_registry
+
+SERVICE_NAMES = [
+    broker.NAME,
+    schema_registry.NAME,
+    cluster.JOBMANAGER,
+    cluster.TASKMANAGER,
+    model_endpoint.NAME,
+]
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    name: str
+    pid: int | None
+    running: bool
+    healthy: bool
+    address: str
+    log: str
+
+
+def _address(settings: Settings, name: str) -> str:
+    return {
+        broker.NAME: settings.bootstrap_servers,
+        schema_registry.NAME: settings.schema_registry_url,
+        cluster.JOBMANAGER: settings.flink_rest_url,
+        cluster.TASKMANAGER: f"(slots on {settings.flink_rest_url})",
+        model_endpoint.NAME: f"{settings.model_server_url}/score",
+    }[name]
+
+
+_HEALTH: dict[str, Callable[[Settings], bool]] = {
+    broker.NAME: broker.is_ready,
+    schema_registry.NAME: schema_registry.is_ready,
+    cluster.JOBMANAGER: lambda s: cluster.is_ready(s),
+    cluster.TASKMANAGER: lambda s: cluster.is_ready(s),
+    model_endpoint.NAME: model_endpoint.is_ready,
+}
+
+
+def up(settings: Settings, say: Callable[[str], None] = print) -> None:
+    """Start every service that is not already running; on a failed start, stop what started."""
+    config.save(settings)
+    steps: list[tuple[str, Callable[[], object]]] = [
+        (f"Kafka broker (KRaft) on {settings.bootstrap_servers}", lambda: broker.start(settings)),
+        (
+            f"Schema Registry on {settings.schema_registry_url}",
+            lambda: schema_registry.start(settings),
+        ),
+        (
+            f"Flink session cluster, REST and web UI on {settings.flink_rest_url}",
+            lambda: cluster.start(settings),
+        ),
+        (
+            f"Model server (Azure ML endpoint) on {settings.model_server_url}",
+            lambda: model_endpoint.start(settings, say),
+        ),
+    ]
+    try:
+        for description, start in steps:
+            say(f"==> {description}")
+            start()
+    except ServiceError:
+        down(settings)
+        raise
+
+
+def down(settings: Settings) -> list[str]:
+    """Stop, newest first, the services this state folder started; returns those stopped."""
+    stopped = [name for name in reversed(SERVICE_NAMES) if ManagedProcess(name, settings).stop()]
+    config.forget(settings)
+    return stopped
+
+
+def status(settings: Settings) -> list[ServiceStatus]:
+    result = []
+    for name in SERVICE_NAMES:
+        process = ManagedProcess(name, settings)
+        running = process.is_running()
+        healthy = False
+        if running:
+            try:
+                healthy = _HEALTH[name](settings)
+            except Exception:
+                healthy = False
+        result.append(
+            ServiceStatus(
+                name=name,
+                pid=process.pid(),
+                running=running,
+                healthy=healthy,
+                address=_address(settings, name),
+                log=str(process.log_file),
+            )
+        )
+    return result

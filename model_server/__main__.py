@@ -1,0 +1,89 @@
+"""`python -m model_server`: serve a scoring script under gunicorn, like an Azure ML deployment.
+
+The app is built inside each worker (no preload), so the script's `init()` runs once per worker
+process, as azureml-inference-server-http does. API keys can come from CCFLINK_MODEL_API_KEYS
+so they need not show up in `ps`; they are never logged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+
+from model_server.app import create_app
+
+KEYS_ENV = "CCFLINK_MODEL_API_KEYS"
+DEFAULT_ENTRY_SCRIPT = Path(__file__).with_name("score.py")
+
+
+class ModelServer(BaseApplication):
+    """gunicorn driven from Python: bind, workers and threads from our arguments only."""
+
+    def __init__(
+        self, entry_script: Path, model_dir: Path, api_keys: list[str], options: dict[str, object]
+    ) -> None:
+        self._entry_script = entry_script
+        self._model_dir = model_dir
+        self._api_keys = api_keys
+        self._options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self._options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        return create_app(self._entry_script, self._model_dir, self._api_keys)
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m model_server", description=__doc__)
+    parser.add_argument("--entry-script", type=Path, default=DEFAULT_ENTRY_SCRIPT)
+    model_dir = os.environ.get("AZUREML_MODEL_DIR")
+    parser.add_argument(
+        "--model-dir",
+        type=Path,
+        default=Path(model_dir) if model_dir else None,
+        required=not model_dir,
+        help="becomes AZUREML_MODEL_DIR (default: that variable)",
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=5001)
+    parser.add_argument(
+        "--api-key",
+        action="append",
+        default=[],
+        help=f"accepted Bearer key (repeat for primary/secondary; or {KEYS_ENV}=k1,k2)",
+    )
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--timeout", type=int, default=60, help="gunicorn worker timeout, seconds")
+    args = parser.parse_args(argv)
+    env_keys = [k.strip() for k in os.environ.get(KEYS_ENV, "").split(",") if k.strip()]
+    args.api_key = [k for k in args.api_key if k] + env_keys
+    if not args.api_key:
+        parser.error(f"give at least one --api-key or set {KEYS_ENV}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parse(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    options: dict[str, object] = {
+        "bind": f"{args.host}:{args.port}",
+        "workers": args.workers,
+        "threads": args.threads,
+        "worker_class": "gthread",
+        "timeout": args.timeout,
+        "preload_app": False,
+    }
+    ModelServer(args.entry_script.resolve(), args.model_dir.resolve(), args.api_key, options).run()
+
+
+if __name__ == "__main__":
+    main()

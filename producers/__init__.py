@@ -1,0 +1,1 @@
+"""CSV (real Kaggle files or synthetic) -> Avro in Confluent wire format -> Kafka."""

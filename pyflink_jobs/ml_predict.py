@@ -1,0 +1,168 @@
+"""ML_PREDICT as a Python table function calling an Azure ML online endpoint.
+
+One instance per model version and statement; it is pickled into the job and runs in the
+TaskManager's Python workers. Like Confluent's provider it sends one row per request, retries
+only on 429 and 503 (exponential backoff, honouring Retry-After), and fails the statement on
+any other error, with the API key never in the message.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from pyflink.table import DataTypes
+from pyflink.table.types import DataType
+from pyflink.table.udf import TableFunction, udtf
+
+from pyflink_jobs.ml_formats import PredictionError, pandas_dataframe_body, parse_json_array
+
+RETRYABLE = {429, 503}
+
+_SCALAR_TYPES = {
+    "BOOLEAN": DataTypes.BOOLEAN,
+    "TINYINT": DataTypes.TINYINT,
+    "SMALLINT": DataTypes.SMALLINT,
+    "INT": DataTypes.INT,
+    "INTEGER": DataTypes.INT,
+    "BIGINT": DataTypes.BIGINT,
+    "FLOAT": DataTypes.FLOAT,
+    "DOUBLE": DataTypes.DOUBLE,
+    "STRING": DataTypes.STRING,
+}
+
+
+def flink_type(sql_type: str) -> DataType:
+    normalized = sql_type.strip().upper()
+    if normalized.startswith(("VARCHAR", "CHAR")):
+        return DataTypes.STRING()
+    if normalized not in _SCALAR_TYPES:
+        raise ValueError(f"model OUTPUT type {sql_type} is not supported by the emulator")
+    return _SCALAR_TYPES[normalized]()
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    url: str
+    api_key: str
+    deployment: str | None = None
+    timeout_seconds: float = 30.0
+
+
+@dataclass(frozen=True)
+class PredictSettings:
+    """Confluent's per-call config map, with its defaults."""
+
+    retry_count: int = 3
+    client_timeout: float = 30.0
+
+    @classmethod
+    def from_map(cls, config: dict[str, str]) -> PredictSettings:
+        return cls(
+            retry_count=int(config.get("retry_count", cls.retry_count)),
+            client_timeout=float(config.get("client_timeout", cls.client_timeout)),
+        )
+
+
+def _coerce(value: Any, sql_type: str) -> Any:
+    """Widen to the model INPUT type, as Confluent casts arguments to the INPUT columns."""
+    if value is None:
+        return None
+    normalized = sql_type.strip().upper()
+    if normalized in {"DOUBLE", "FLOAT"}:
+        return float(value)
+    if normalized in {"INT", "INTEGER", "BIGINT", "SMALLINT", "TINYINT"}:
+        return int(value)
+    return value
+
+
+def _retry_delay(response: requests.Response, attempt: int) -> float:
+    header = response.headers.get("Retry-After", "")
+    if header.isdigit():
+        return min(max(float(header), 2.0), 60.0)
+    return 2.0 * 2**attempt
+
+
+class AzureMLPredict(TableFunction):
+    def __init__(
+        self,
+        model: str,
+        input_names: list[str],
+        input_types: list[str],
+        output_count: int,
+        endpoint: Endpoint,
+        settings: PredictSettings,
+    ) -> None:
+        self.model = model
+        self.input_names = input_names
+        self.input_types = input_types
+        self.output_count = output_count
+        self.endpoint = endpoint
+        self.settings = settings
+        self._session: requests.Session | None = None
+
+    def open(self, function_context: Any) -> None:
+        self._session = requests.Session()
+        self._session.headers.update(
+            {
+                "Authorization": f"Bearer {self.endpoint.api_key}",
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+            }
+        )
+        if self.endpoint.deployment:
+            self._session.headers["azureml-model-deployment"] = self.endpoint.deployment
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+
+    def eval(self, *arguments: Any):
+        row = [_coerce(v, t) for v, t in zip(arguments, self.input_types, strict=True)]
+        body = pandas_dataframe_body(self.input_names, row)
+        yield tuple(parse_json_array(self._post(body), self.output_count))
+
+    def _post(self, body: bytes) -> bytes:
+        assert self._session is not None
+        for attempt in range(self.settings.retry_count + 1):
+            try:
+                response = self._session.post(
+                    self.endpoint.url, data=body, timeout=self.settings.client_timeout
+                )
+            except requests.RequestException as error:
+                raise PredictionError(
+                    f"ML model runtime error: model `{self.model}` endpoint "
+                    f"{self.endpoint.url} unreachable: {type(error).__name__}"
+                ) from None
+            if response.status_code == 200:
+                return response.content
+            if response.status_code in RETRYABLE and attempt < self.settings.retry_count:
+                time.sleep(_retry_delay(response, attempt))
+                continue
+            text = response.text[:1024].replace(self.endpoint.api_key, "*****")
+            raise PredictionError(
+                "ML model runtime error: Received bad response code "
+                f"{response.status_code} message {response.reason}, response: {text}"
+            )
+        raise AssertionError("unreachable: the loop returns or raises")
+
+
+def predict_function(
+    model: str,
+    input_columns: list[tuple[str, str]],
+    output_columns: list[tuple[str, str]],
+    endpoint: Endpoint,
+    settings: PredictSettings,
+):
+    """The user-defined table function for one model version, typed by its OUTPUT."""
+    function = AzureMLPredict(
+        model,
+        [name for name, _ in input_columns],
+        [sql_type for _, sql_type in input_columns],
+        len(output_columns),
+        endpoint,
+        settings,
+    )
+    return udtf(function, result_types=[flink_type(t) for _, t in output_columns])

@@ -1,0 +1,305 @@
+"""A Confluent Cloud Flink SQL session on the local compute pool (the Flink session cluster).
+
+Statements run one by one as on Confluent: CREATE TABLE provisions a topic and its subjects,
+CTAS and INSERT become long-running jobs on the cluster (they keep running after this process
+exits), CREATE MODEL adds a model version, and ML_PREDICT calls become a table function bound
+to that version's endpoint.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyflink.table import EnvironmentSettings, TableEnvironment
+
+from emulator import tables
+from emulator.catalog import Catalog, Model, ModelVersion
+from emulator.config import Settings
+from emulator.dialect.rewrite import PredictCall, rewrite_expressions
+from emulator.dialect.splitter import Statement, split_statements
+from emulator.dialect.statements import (
+    ColumnDef,
+    CreateModel,
+    CreateTable,
+    Passthrough,
+    SetOption,
+    parse,
+)
+from emulator.dialect.text import DialectError
+from emulator.flink.cluster import connector_jars
+from pyflink_jobs.ml_predict import Endpoint, PredictSettings, predict_function
+
+# Python functions must run in the TaskManager's own Python workers, not inside this client
+# (PyFlink's "loopback" mode), or every job dies when the submitting process exits.
+os.environ["_python_worker_execution_mode"] = "process"  # noqa: SIM112 (PyFlink's spelling)
+
+MAX_MODEL_VERSIONS = 10
+
+# Session defaults Confluent Cloud sets (see the dialect reference, section 0).
+CONFLUENT_SESSION_DEFAULTS = {
+    "table.local-time-zone": "UTC",
+    "table.dynamic-table-options.enabled": "false",
+    "table.exec.sink.rowtime-inserter": "DISABLED",
+    "table.optimizer.non-deterministic-update.strategy": "TRY_RESOLVE",
+    "table.column-expansion-strategy": (
+        "EXCLUDE_DEFAULT_VIRTUAL_METADATA_COLUMNS;EXCLUDE_ALIASED_VIRTUAL_METADATA_COLUMNS"
+    ),
+    "table.exec.source.idle-timeout": "15 s",
+}
+
+# Confluent's `sql.*` options and the Flink keys they stand for.
+SQL_OPTION_KEYS = {
+    "sql.local-time-zone": "table.local-time-zone",
+    "sql.state-ttl": "table.exec.state.ttl",
+    "sql.tables.scan.idle-timeout": "table.exec.source.idle-timeout",
+}
+
+
+class StatementError(RuntimeError):
+    """A statement failed; the message names where it is in the script and why."""
+
+
+@dataclass(frozen=True)
+class StatementResult:
+    statement: str
+    message: str
+    job_id: str | None = None
+
+
+def _first_line(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= 80 else line[:77] + "..."
+
+
+def _column_type(type_text: str) -> tuple[str, bool]:
+    """Flink's printed type without time-attribute markers, and whether it is nullable."""
+    cleaned = re.sub(r"\s*\*(ROWTIME|PROCTIME)\*", "", type_text).strip()
+    nullable = not cleaned.endswith("NOT NULL")
+    return cleaned.removesuffix("NOT NULL").strip(), nullable
+
+
+class ConfluentSession:
+    def __init__(self, settings: Settings, say: Callable[[str], None] = print) -> None:
+        self.settings = settings
+        self.say = say
+        self.catalog = Catalog.for_state(settings.state_dir)
+        self.t_env = self._create_environment()
+        self._functions = 0
+        for table in self.catalog.tables.values():
+            self.t_env.execute_sql(tables.flink_ddl(settings, table))
+
+    def _create_environment(self) -> TableEnvironment:
+        t_env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
+        config = t_env.get_config()
+        config.set("execution.target", "remote")
+        config.set("rest.address", self.settings.host)
+        config.set("rest.port", str(self.settings.ports.flink_rest))
+        config.set("pipeline.jars", ";".join(p.as_uri() for p in connector_jars(self.settings)))
+        config.set("python.executable", self.settings.python)
+        for key, value in CONFLUENT_SESSION_DEFAULTS.items():
+            config.set(key, value)
+        return t_env
+
+    # --- scripts ------------------------------------------------------------------------------
+
+    def execute_file(self, path: Path) -> list[StatementResult]:
+        return self.execute_script(path.read_text(), source=str(path))
+
+    def execute_script(self, script: str, source: str = "<sql>") -> list[StatementResult]:
+        results = []
+        for statement in split_statements(script):
+            results.append(self.execute(statement, source))
+        return results
+
+    def execute(self, statement: Statement, source: str = "<sql>") -> StatementResult:
+        try:
+            result = self._dispatch(statement.text)
+        except (DialectError, KeyError, ValueError) as error:
+            raise StatementError(
+                f"{source}:{statement.line}:{statement.column}: "
+                f"{_first_line(statement.text)}\n  {error}"
+            ) from None
+        except Exception as error:  # Flink's own errors arrive as Py4J exceptions
+            message = str(error).strip().splitlines()
+            detail = next((m for m in message if "Exception:" in m), message[0] if message else "")
+            raise StatementError(
+                f"{source}:{statement.line}:{statement.column}: "
+                f"{_first_line(statement.text)}\n  Flink: {detail.strip()}"
+            ) from None
+        self.say(f"  [{result.statement}] {result.message}")
+        return result
+
+    def _dispatch(self, text: str) -> StatementResult:
+        parsed = parse(text)
+        if isinstance(parsed, CreateTable):
+            if parsed.query is not None:
+                return self._create_table_as(parsed)
+            return self._create_table(parsed)
+        if isinstance(parsed, CreateModel):
+            return self._create_model(parsed)
+        if isinstance(parsed, SetOption):
+            return self._set(parsed)
+        return self._passthrough(parsed)
+
+    # --- statements ---------------------------------------------------------------------------
+
+    def _exists(self, statement: CreateTable) -> StatementResult | None:
+        if statement.name not in self.catalog.tables:
+            return None
+        if statement.if_not_exists:
+            return StatementResult(f"create-{statement.name}", "exists already; skipped")
+        raise DialectError(
+            f"Table '{statement.name}' already exists. "
+            "Use CREATE TABLE IF NOT EXISTS, or DROP TABLE it first."
+        )
+
+    def _register(self, entry: tables.TableEntry) -> None:
+        tables.provision(self.settings, entry)
+        self.t_env.execute_sql(tables.flink_ddl(self.settings, entry))
+        self.catalog.tables[entry.name] = entry
+        self.catalog.save()
+
+    def _create_table(self, statement: CreateTable) -> StatementResult:
+        skipped = self._exists(statement)
+        if skipped:
+            return skipped
+        entry = tables.table_entry(statement)
+        self._register(entry)
+        return StatementResult(
+            f"create-{entry.name}",
+            f"table `{entry.name}` created: topic with {entry.partitions} partitions, "
+            f"subjects {entry.name}-value" + (f", {entry.name}-key" if entry.key_columns else ""),
+        )
+
+    def _create_table_as(self, statement: CreateTable) -> StatementResult:
+        skipped = self._exists(statement)
+        if skipped:
+            return skipped
+        query = self._rewrite(statement.query or "")
+        resolved = self.t_env.sql_query(query)._j_table.getResolvedSchema()
+        columns = []
+        for column in resolved.getColumns():
+            type_text, nullable = _column_type(column.getDataType().toString())
+            columns.append(ColumnDef(column.getName(), type_text, nullable))
+        entry = tables.table_entry(statement, columns)
+        self._register(entry)
+        job_id = self._submit(f"ctas-{entry.name}", f"INSERT INTO `{entry.name}` {query}")
+        return StatementResult(
+            f"ctas-{entry.name}",
+            f"table `{entry.name}` created; continuous query running as job {job_id}",
+            job_id,
+        )
+
+    def _create_model(self, statement: CreateModel) -> StatementResult:
+        provider = statement.options.get("provider", "").lower()
+        if provider != "azureml":
+            raise DialectError(
+                f"provider {provider or '(none)'!r}: the emulator hosts Azure ML endpoints only; "
+                "use 'provider' = 'azureml'"
+            )
+        if "task" not in statement.options:
+            raise DialectError("CREATE MODEL needs 'task' (e.g. 'classification')")
+        model = self.catalog.models.get(statement.name)
+        if model is not None and statement.if_not_exists:
+            return StatementResult(f"model-{statement.name}", "exists already; skipped")
+        if model is None:
+            model = Model(statement.name)
+        version = max((v.version for v in model.versions), default=0) + 1
+        if version > MAX_MODEL_VERSIONS:
+            raise DialectError(f"model `{statement.name}` has {MAX_MODEL_VERSIONS} versions")
+        model.versions.append(
+            ModelVersion(
+                statement.name,
+                version,
+                statement.inputs,
+                statement.outputs,
+                statement.options,
+                statement.comment,
+            )
+        )
+        self._endpoint(model.versions[-1])  # refuse an unusable endpoint now, not at run time
+        self.catalog.models[statement.name] = model
+        self.catalog.save()
+        return StatementResult(
+            f"model-{statement.name}",
+            f"`{statement.name}` with version {version} created. "
+            f"Default version: {model.default_version}",
+        )
+
+    def _set(self, statement: SetOption) -> StatementResult:
+        key = SQL_OPTION_KEYS.get(statement.key, statement.key)
+        if key.startswith("sql."):
+            raise DialectError(f"option {statement.key!r} is not emulated")
+        self.t_env.get_config().set(key, statement.value)
+        return StatementResult("set", f"{statement.key} = {statement.value}")
+
+    def _passthrough(self, statement: Passthrough) -> StatementResult:
+        text = self._rewrite(statement.text)
+        if re.match(r"(?is)^(INSERT|EXECUTE)\b", text):
+            job_id = self._submit("insert", text)
+            return StatementResult("insert", f"running as job {job_id}", job_id)
+        result = self.t_env.execute_sql(text)
+        result.print()
+        return StatementResult(text.split()[0].lower(), "done")
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    def _submit(self, name: str, sql: str) -> str:
+        self.t_env.get_config().set("pipeline.name", name)
+        client = self.t_env.execute_sql(sql).get_job_client()
+        return str(client.get_job_id()) if client is not None else "?"
+
+    def _rewrite(self, sql: str) -> str:
+        return rewrite_expressions(sql, self._resolve_predict)
+
+    def _endpoint(self, version: ModelVersion) -> Endpoint:
+        options = version.options
+        connection_name = options.get("azureml.connection")
+        if connection_name:
+            connection = self.catalog.connections.get(connection_name)
+            if connection is None:
+                raise DialectError(
+                    f"connection {connection_name!r} does not exist; create it with "
+                    "CREATE CONNECTION or `ccflink flink connection create`"
+                )
+            url, key = connection.endpoint, connection.api_key
+        elif "azureml.endpoint" in options and "azureml.api_key" in options:
+            url, key = options["azureml.endpoint"], options["azureml.api_key"]
+        else:
+            raise DialectError(
+                f"model `{version.name}` needs 'azureml.connection' "
+                "(or 'azureml.endpoint' with 'azureml.api_key')"
+            )
+        return Endpoint(
+            url=url,
+            api_key=key,
+            deployment=options.get("azureml.deployment_name"),
+            timeout_seconds=float(options.get("azureml.client_timeout", 30)),
+        )
+
+    def _resolve_predict(self, call: PredictCall) -> tuple[str, list[str]]:
+        model = self.catalog.models.get(call.model)
+        if model is None:
+            raise DialectError(f"model `{call.model}` does not exist; CREATE MODEL it first")
+        version = model.get(call.version)
+        if len(call.arguments) != len(version.inputs):
+            raise DialectError(
+                f"ML_PREDICT('{call.model}') passes {len(call.arguments)} values but the model's "
+                f"INPUT has {len(version.inputs)} columns"
+            )
+        self._functions += 1
+        safe_model = re.sub(r"\W", "_", call.model)
+        name = f"ML_PREDICT_{safe_model}_V{version.version}_{self._functions}"
+        function = predict_function(
+            call.model,
+            [(c.name, c.type) for c in version.inputs],
+            [(c.name, c.type) for c in version.outputs],
+            self._endpoint(version),
+            PredictSettings.from_map(call.config),
+        )
+        self.t_env.create_temporary_system_function(name, function)
+        return name, [c.name for c in version.outputs]

@@ -1,0 +1,51 @@
+"""The whole stack, started once per test session on free ports in a temporary state folder."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from emulator import stack
+from emulator.config import PROJECT_ROOT, Settings
+from emulator.ports import free_ports
+from emulator.topic_reader import AvroTopicReader, Record
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="session")
+def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    jars = Path(os.environ.get("CCFLINK_JARS_DIR", PROJECT_ROOT / ".ccflink" / "jars"))
+    settings = Settings(
+        state_dir=tmp_path_factory.mktemp("ccflink-state"),
+        jars_dir=jars.resolve(),
+        ports=free_ports(),
+    )
+    try:
+        stack.up(settings, say=lambda message: None)
+        yield settings
+    finally:
+        stack.down(settings)
+
+
+def read_until(settings: Settings, topic: str, done, timeout: float = 240.0) -> list[Record]:
+    """Everything on `topic` once `done(records)` holds; fails the test after `timeout`."""
+    reader = AvroTopicReader(settings.bootstrap_servers, settings.schema_registry_url, topic)
+    records: list[Record] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while not done(records):
+            if time.monotonic() > deadline:
+                pytest.fail(
+                    f"topic {topic}: condition not met after {timeout:.0f} s "
+                    f"({len(records)} records read)"
+                )
+            records.extend(reader.poll(timeout_ms=1000))
+        records.extend(reader.poll(timeout_ms=2000))  # a duplicate would show up here
+    finally:
+        reader.close()
+    return records

@@ -1,0 +1,185 @@
+"""The fraud pipeline end to end on the real stack, checked against values computed here.
+
+2,000 synthetic transactions and their identities go through the unchanged SQL files
+(pyflink_jobs/sql/): CREATE TABLE, LEFT interval join, time features, CREATE MODEL, ML_PREDICT.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+from kafka import KafkaProducer
+
+from emulator.config import Settings
+from emulator.topic_reader import Record
+from model_server.features import FEATURES, OUTPUTS, time_features
+from producers.columns import IDENTITY_COLUMNS, KEY_COLUMN
+from producers.produce import IDENTITIES, TRANSACTIONS, TopicSource, produce_dataset, schemas_for
+from producers.synthetic import generate
+from producers.wire import AvroEncoder
+from pyflink_jobs.pipeline import PREDICTIONS_TOPIC, run_pipeline
+from tests.integration.conftest import read_until
+
+pytestmark = pytest.mark.integration
+
+ROWS = 2_000
+JOIN_WINDOW_MS = 60_000
+SENTINEL_ID_BASE = 9_000_000
+IDENTITY_FIELDS = [c.name for c in IDENTITY_COLUMNS if c.name != KEY_COLUMN]
+
+
+@dataclass
+class PipelineRun:
+    transactions: dict[int, Record]
+    identities: dict[int, Record]
+    enriched: list[Record]
+    features: list[Record]
+    predictions: list[Record]
+
+
+def _real(records: list[Record]) -> list[Record]:
+    return [r for r in records if r.value["TransactionID"] < SENTINEL_ID_BASE]
+
+
+def _by_key(records: list[Record]) -> dict[int, Record]:
+    return {r.key[KEY_COLUMN]: r for r in records if r.key[KEY_COLUMN] < SENTINEL_ID_BASE}
+
+
+def _advance_watermarks(settings: Settings) -> None:
+    """One record per partition, ten minutes ahead, so the LEFT join emits unmatched rows.
+
+    That is how an event-time pipeline is flushed: only newer records move a watermark.
+    """
+    producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all")
+    future_ms = int(time.time() * 1000) + 10 * 60 * 1000
+    for source in (TRANSACTIONS, IDENTITIES):
+        _send_sentinels(producer, settings, source, future_ms)
+    producer.flush()
+    producer.close()
+
+
+def _send_sentinels(
+    producer: KafkaProducer, settings: Settings, source: TopicSource, timestamp_ms: int
+) -> None:
+    from emulator.schema_registry.client import SchemaRegistryClient
+
+    registry = SchemaRegistryClient(settings.schema_registry_url)
+    key_schema, value_schema = schemas_for(source)
+    keys = AvroEncoder(registry.register(f"{source.topic}-key", key_schema), key_schema)
+    values = AvroEncoder(registry.register(f"{source.topic}-value", value_schema), value_schema)
+    empty = {
+        c.name: (0 if not c.nullable else None) for c in source.columns if c.name != KEY_COLUMN
+    }
+    for partition in sorted(producer.partitions_for(source.topic)):
+        producer.send(
+            source.topic,
+            key=keys.encode({KEY_COLUMN: SENTINEL_ID_BASE + partition}),
+            value=values.encode(empty),
+            partition=partition,
+            timestamp_ms=timestamp_ms,
+        )
+
+
+@pytest.fixture(scope="module")
+def pipeline_run(local_stack: Settings, tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
+    data_dir = tmp_path_factory.mktemp("ieee-cis")
+    generate(ROWS, data_dir, seed=2024)
+    run_pipeline(local_stack, say=lambda message: None)
+    produce_dataset(
+        local_stack.bootstrap_servers,
+        local_stack.schema_registry_url,
+        data_dir,
+        local_stack.state_dir / "dead-letters",
+        show_progress=False,
+    )
+    transactions = read_until(local_stack, "transactions", lambda r: len(r) >= ROWS)
+    identity_count = sum(1 for _ in (data_dir / "train_identity.csv").open()) - 1
+    identities = read_until(local_stack, "identities", lambda r: len(r) >= identity_count)
+    _advance_watermarks(local_stack)
+
+    def complete(records: list[Record]) -> bool:
+        return len({r.value["TransactionID"] for r in _real(records)}) >= ROWS
+
+    return PipelineRun(
+        transactions=_by_key(transactions),
+        identities=_by_key(identities),
+        enriched=_real(read_until(local_stack, "transactions_enriched", complete)),
+        features=_real(read_until(local_stack, "transactions_features", complete)),
+        predictions=_real(read_until(local_stack, PREDICTIONS_TOPIC, complete)),
+    )
+
+
+def test_replay_sent_every_row_once(pipeline_run: PipelineRun) -> None:
+    assert sorted(pipeline_run.transactions) == list(range(2_987_000, 2_987_000 + ROWS))
+
+
+def test_join_pairs_each_transaction_with_its_identity_inside_the_window(
+    pipeline_run: PipelineRun,
+) -> None:
+    enriched = {r.value["TransactionID"]: r.value for r in pipeline_run.enriched}
+    assert len(enriched) == len(pipeline_run.enriched) == ROWS
+    joined = 0
+    for transaction_id, transaction in pipeline_run.transactions.items():
+        identity = pipeline_run.identities.get(transaction_id)
+        row = enriched[transaction_id]
+        in_window = (
+            identity is not None
+            and abs(identity.timestamp_ms - transaction.timestamp_ms) <= JOIN_WINDOW_MS
+        )
+        expected = (
+            {f: identity.value[f] for f in IDENTITY_FIELDS}
+            if in_window
+            else dict.fromkeys(IDENTITY_FIELDS)
+        )
+        assert {f: row[f] for f in IDENTITY_FIELDS} == expected, transaction_id
+        assert row["TransactionAmt"] == transaction.value["TransactionAmt"]
+        joined += in_window
+    assert joined > 0.15 * ROWS  # the generator gives about a quarter an identity row
+
+
+def test_time_features_follow_transaction_dt(pipeline_run: PipelineRun) -> None:
+    assert len(pipeline_run.features) == ROWS
+    for record in pipeline_run.features:
+        row = record.value
+        assert (row["DT_D"], row["DT_W"], row["DT_M"]) == time_features(row["TransactionDT"])
+
+
+def _onnx_predictions(model_dir: Path, rows: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+    """Run the exported model directly (no server, no scoring script) on the feature rows."""
+    folder = model_dir / "model"
+    metadata = json.loads((folder / "metadata.json").read_text())
+    session = ort.InferenceSession(str(folder / "fraud.onnx"), providers=["CPUExecutionProvider"])
+    feed = {}
+    for feature in metadata["features"]:
+        name = feature["name"]
+        values = [row[name] for row in rows]
+        if feature["kind"] == "numeric":
+            numbers = [np.nan if v is None else v for v in values]
+            feed[name] = np.array(numbers, dtype=np.float32).reshape(-1, 1)
+        else:
+            strings = [metadata.get("missing_string", "") if v is None else v for v in values]
+            feed[name] = np.array(strings, dtype=object).reshape(-1, 1)
+    labels, probabilities = session.run(None, feed)
+    return labels.ravel(), probabilities[:, 1]
+
+
+def test_every_row_gets_exactly_the_models_prediction(
+    pipeline_run: PipelineRun, local_stack: Settings
+) -> None:
+    predicted_ids = [r.value["TransactionID"] for r in pipeline_run.predictions]
+    assert sorted(predicted_ids) == sorted(pipeline_run.transactions)  # none lost, none twice
+    features = sorted((r.value for r in pipeline_run.features), key=lambda v: v["TransactionID"])
+    predictions = {r.value["TransactionID"]: r.value for r in pipeline_run.predictions}
+    assert set(FEATURES) <= set(features[0])
+    labels, probabilities = _onnx_predictions(local_stack.model_dir, features)
+    for row, label, probability in zip(features, labels, probabilities, strict=True):
+        prediction = predictions[row["TransactionID"]]
+        assert prediction[OUTPUTS[0]] == int(label), row["TransactionID"]
+        assert prediction[OUTPUTS[1]] == pytest.approx(float(probability), abs=1e-6)
+        assert prediction["isFraud"] == row["isFraud"]

@@ -1,0 +1,208 @@
+"""The Azure-ML-endpoint look-alike: auth, routes, the run() contract, headers, and gunicorn."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import requests
+from flask.testing import FlaskClient
+
+from model_server import score
+from model_server.__main__ import DEFAULT_ENTRY_SCRIPT, KEYS_ENV
+from model_server.app import NOT_UTF8, RUN_FAILED, create_app
+from model_server.features import CATEGORICAL_FEATURES, FEATURES, NUMERIC_FEATURES
+from model_server.train import train_frame
+
+PRIMARY, SECONDARY = "primary-key-123", "secondary-key-456"
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _training_frame(n: int = 400, seed: int = 3) -> pd.DataFrame:
+    """FEATURES plus target and time, with fraud tied to amount and product."""
+    rng = np.random.default_rng(seed)
+    fraud = rng.random(n) < 0.2
+    frame = pd.DataFrame({name: rng.normal(50, 10, n) for name in NUMERIC_FEATURES})
+    for name in CATEGORICAL_FEATURES:
+        frame[name] = rng.choice(np.array(["a", "b", None], dtype=object), n)
+    frame["TransactionAmt"] += 80 * fraud
+    frame["ProductCD"] = np.where(fraud, "C", "W")
+    frame["isFraud"] = fraud.astype(int)
+    frame["TransactionDT"] = np.arange(n) * 60
+    return frame
+
+
+def _body(rows: list[list[object]], key: str = "input_data") -> dict[str, object]:
+    return {key: {"columns": FEATURES, "index": list(range(len(rows))), "data": rows}}
+
+
+def _row(amount: float, product: str | None) -> list[object]:
+    values: dict[str, object] = dict.fromkeys(NUMERIC_FEATURES, 50.0)
+    values.update(dict.fromkeys(CATEGORICAL_FEATURES, "a"))
+    values.update({"TransactionAmt": amount, "ProductCD": product, "dist1": None})
+    return [values[name] for name in FEATURES]
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("azureml-model")
+    train_frame(_training_frame(), folder, max_iter=30)
+    return folder
+
+
+@pytest.fixture
+def client(model_dir: Path) -> FlaskClient:
+    return create_app(DEFAULT_ENTRY_SCRIPT, model_dir, [PRIMARY, SECONDARY]).test_client()
+
+
+def _auth(key: str = PRIMARY) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def test_health_route(client: FlaskClient) -> None:
+    response = client.get("/")
+    assert (response.status_code, response.text) == (200, "Healthy")
+
+
+def test_swagger_is_404_json_without_schema(client: FlaskClient) -> None:
+    response = client.get("/swagger.json")
+    assert response.status_code == 404
+    assert "message" in response.get_json()
+
+
+@pytest.mark.parametrize("headers", [{}, _auth("wrong"), {"Authorization": PRIMARY}])
+def test_score_rejects_missing_or_wrong_key(client: FlaskClient, headers: dict[str, str]) -> None:
+    response = client.post("/score", json=_body([_row(10.0, "W")]), headers=headers)
+    assert response.status_code == 401
+    assert response.is_json and "message" in response.get_json()
+
+
+@pytest.mark.parametrize("key", [PRIMARY, SECONDARY])
+def test_score_one_row_returns_label_and_probability(client: FlaskClient, key: str) -> None:
+    response = client.post("/score", json=_body([_row(10.0, "W")]), headers=_auth(key))
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    assert response.headers["x-ms-run-function-failed"] == "False"
+    assert float(response.headers["x-ms-run-fn-exec-ms"]) >= 0
+    label, probability = response.get_json()
+    assert type(label) is int and type(probability) is float and 0 <= probability <= 1
+
+
+def test_score_three_rows_returns_three_pairs(client: FlaskClient) -> None:
+    rows = [_row(10.0, "W"), _row(400.0, "C"), _row(20.0, "W")]
+    response = client.post("/score", json=_body(rows, "dataframe_split"), headers=_auth())
+    pairs = response.get_json()
+    assert len(pairs) == 3 and all(len(pair) == 2 for pair in pairs)
+    assert [label for label, _ in pairs] == [0, 1, 0]
+    assert pairs[1][1] > 0.5 > pairs[0][1]
+
+
+def test_run_error_gives_500_with_the_azure_message(
+    client: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.ERROR):
+        response = client.post("/score", data="{not json", headers=_auth())
+    assert response.status_code == 500
+    assert response.get_json() == {"message": RUN_FAILED}
+    assert response.headers["x-ms-run-function-failed"] == "True"
+    assert "Traceback" in caplog.text and "not valid JSON" in caplog.text
+    assert PRIMARY not in caplog.text
+
+
+def test_non_utf8_body_is_400(client: FlaskClient) -> None:
+    response = client.post("/score", data=b"\xff\xfe\xfa", headers=_auth())
+    assert response.status_code == 400
+    assert response.get_json() == {"message": NOT_UTF8}
+
+
+def test_request_ids_are_echoed_or_generated(client: FlaskClient) -> None:
+    ids = {"x-request-id": "req-1", "x-ms-client-request-id": "client-9"}
+    response = client.post("/score", json=_body([_row(1.0, "W")]), headers={**_auth(), **ids})
+    assert response.headers["x-request-id"] == "req-1"
+    assert response.headers["x-ms-request-id"] == "req-1"
+    assert response.headers["x-ms-client-request-id"] == "client-9"
+    generated = client.post("/score", json=_body([_row(1.0, "W")]), headers=_auth())
+    assert len(generated.headers["x-request-id"]) == 36
+
+
+def test_init_once_and_request_headers_reach_run_without_the_key(
+    tmp_path: Path, model_dir: Path
+) -> None:
+    script = tmp_path / "echo_score.py"
+    script.write_text(
+        "import os\n"
+        "inits = []\n\n"
+        "def init():\n    inits.append(os.environ['AZUREML_MODEL_DIR'])\n\n"
+        "def run(raw_data, request_headers):\n"
+        "    return {'body': raw_data, 'headers': request_headers, 'inits': inits}\n"
+    )
+    client = create_app(script, model_dir, [PRIMARY]).test_client()
+    client.post("/score", data="first", headers=_auth())
+    response = client.post("/score", data="hello", headers={**_auth(), "X-Custom": "1"})
+    result = response.get_json()
+    assert result["body"] == "hello" and result["headers"]["X-Custom"] == "1"
+    assert result["inits"] == [str(model_dir)]
+    assert PRIMARY not in json.dumps(result)
+
+
+def test_run_rejects_payload_missing_columns(
+    model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AZUREML_MODEL_DIR", str(model_dir))
+    score.init()
+    body = _body([_row(1.0, "W")])
+    body["input_data"]["columns"] = [c if c != "card4" else "card_4" for c in FEATURES]
+    with pytest.raises(ValueError, match="card4"):
+        score.run(json.dumps(body))
+    with pytest.raises(ValueError, match="input_data"):
+        score.run(json.dumps({"data": []}))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_gunicorn_server_scores_over_http(model_dir: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, KEYS_ENV: f"{PRIMARY},{SECONDARY}"}
+    command = [sys.executable, "-m", "model_server", "--model-dir", str(model_dir)]
+    server = subprocess.Popen(
+        [*command, "--port", str(port), "--threads", "2"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if requests.get(url, timeout=1).text == "Healthy":
+                    break
+            except requests.ConnectionError:
+                pass
+            assert server.poll() is None, server.stderr.read().decode()
+            assert time.monotonic() < deadline, "model server did not come up in 30 s"
+            time.sleep(0.2)
+        response = requests.post(
+            f"{url}/score", json=_body([_row(400.0, "C")]), headers=_auth(SECONDARY), timeout=10
+        )
+        assert response.status_code == 200
+        assert response.json()[0] == 1
+        assert requests.post(f"{url}/score", json={}, timeout=10).status_code == 401
+    finally:
+        server.terminate()
+        _, stderr = server.communicate(timeout=15)
+    assert PRIMARY not in stderr.decode() and SECONDARY not in stderr.decode()
