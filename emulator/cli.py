@@ -30,17 +30,16 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
     stack.up(settings, _say)
     _say(f"Stack ready in {time.monotonic() - started:.0f} s.")
     if args.demo:
-        run_demo(settings, args.rows, args.data)
+        run_demo(settings, args.rows, args.data, started)
     _say("\nThe stack keeps running. `ccflink status` shows it; stop it with `make down`.")
     return 0
 
 
-def run_demo(settings: Settings, rows: int, data_dir: Path | None) -> None:
+def run_demo(settings: Settings, rows: int, data_dir: Path | None, up_started: float) -> None:
     from producers.produce import produce_dataset
     from producers.synthetic import generate
     from pyflink_jobs.pipeline import PREDICTIONS_TOPIC, run_pipeline, watch_predictions
 
-    started = time.monotonic()
     catalog = Catalog.for_state(settings.state_dir)
     if PREDICTIONS_TOPIC in catalog.tables:
         _say("==> Pipeline statements already ran in this state folder; not submitting again")
@@ -66,13 +65,10 @@ def run_demo(settings: Settings, rows: int, data_dir: Path | None) -> None:
         )
     transactions = summaries[0].sent
     _say(f"==> Predictions from topic {PREDICTIONS_TOPIC} as they arrive")
-    first = time.monotonic()
     stats = watch_predictions(settings, expected=transactions, idle_timeout=45, say=_say)
-    _say(
-        f"\n{stats.line()} for {transactions:,} transactions "
-        f"({time.monotonic() - started:.0f} s since the pipeline was submitted, "
-        f"{time.monotonic() - first:.0f} s watching)."
-    )
+    if stats.first_arrival is not None:
+        _say(f"\nFirst prediction {stats.first_arrival - up_started:.0f} s after `up` started.")
+    _say(f"{stats.line()} for {transactions:,} transactions.")
     if stats.count < transactions:
         _say(
             "  The rest are transactions of the last minute without an identity row: a LEFT "
@@ -89,10 +85,13 @@ def cmd_down(settings: Settings, _args: argparse.Namespace) -> int:
 
 def cmd_status(settings: Settings, _args: argparse.Namespace) -> int:
     rows = stack.status(settings)
-    _say(f"{'service':<18} {'state':<10} {'pid':>8}  address")
+    _say(f"{'service':<18} {'state':<10} {'pid':>8} {'memory':>9}  address")
     for row in rows:
         state = "healthy" if row.healthy else ("unhealthy" if row.running else "stopped")
-        _say(f"{row.name:<18} {state:<10} {row.pid or '-':>8}  {row.address}")
+        memory = f"{row.memory_bytes / 2**20:,.0f} MB" if row.running else "-"
+        _say(f"{row.name:<18} {state:<10} {row.pid or '-':>8} {memory:>9}  {row.address}")
+    total = sum(r.memory_bytes for r in rows)
+    _say(f"{'total':<18} {'':<10} {'':>8} {total / 2**20:>6,.0f} MB")
     _say(f"state folder: {settings.state_dir}")
     return 0 if all(r.healthy for r in rows) else 1
 

@@ -100,6 +100,11 @@ class ManagedProcess:
         self.pid_file.unlink(missing_ok=True)
         return was_running
 
+    def memory_bytes(self) -> int:
+        """Resident memory of the service and every process it started (e.g. Python workers)."""
+        pid = self.pid()
+        return _tree_rss(pid) if pid is not None and _alive(pid) else 0
+
     def log_tail(self, lines: int = 25) -> str:
         if not self.log_file.exists():
             return "(no log yet)"
@@ -123,6 +128,30 @@ def _alive(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return True
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        tasks = Path(f"/proc/{pid}/task").iterdir()
+        found: list[int] = []
+        for task in tasks:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        return found
+    except OSError:
+        return []
+
+
+def _tree_rss(pid: int) -> int:
+    page = os.sysconf("SC_PAGE_SIZE")
+    total, pending = 0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            total += int(Path(f"/proc/{current}/statm").read_text().split()[1]) * page
+        except (OSError, IndexError, ValueError):
+            continue
+        pending += _children(current)
+    return total
 
 
 def _reap(pid: int) -> None:

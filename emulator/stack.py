@@ -33,6 +33,7 @@ class ServiceStatus:
     healthy: bool
     address: str
     log: str
+    memory_bytes: int = 0
 
 
 def _address(settings: Settings, name: str) -> str:
@@ -107,6 +108,7 @@ def status(settings: Settings) -> list[ServiceStatus]:
                 healthy=healthy,
                 address=_address(settings, name),
                 log=str(process.log_file),
+                memory_bytes=process.memory_bytes(),
             )
         )
     return result

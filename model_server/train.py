@@ -97,7 +97,7 @@ def load_frame(transactions_csv: Path, identities_csv: Path) -> pd.DataFrame:
     wanted = {KEY_COLUMN, TARGET, TIME_COLUMN, *FEATURES}
     transactions = _read(transactions_csv, {c.name: c.kind for c in TRANSACTION_COLUMNS}, wanted)
     identities = _read(identities_csv, {c.name: c.kind for c in IDENTITY_COLUMNS}, wanted)
-    frame = transactions.merge(identities, on=KEY_COLUMN, how="left", suffixes=("", "_identity"))
+    frame = transactions.merge(identities, on=KEY_COLUMN, how="left")
     frame = frame.join(add_time_features(frame[TIME_COLUMN]))
     missing = sorted(wanted - set(frame.columns))
     if missing:

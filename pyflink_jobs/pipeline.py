@@ -50,6 +50,7 @@ class PredictionStats:
     predicted_fraud: int = 0
     labelled_fraud: int = 0
     recent: list[dict] = field(default_factory=list)
+    first_arrival: float | None = None  # time.monotonic() of the first prediction
 
     def add(self, row: dict) -> None:
         self.count += 1
@@ -81,6 +82,8 @@ def watch_predictions(
                 stats.add(record.value)
             if batch:
                 last_arrival = time.monotonic()
+                if stats.first_arrival is None:
+                    stats.first_arrival = last_arrival
                 say(f"  {stats.line()}")
                 for row in stats.recent[:1]:
                     probability = row.get("fraud_probability") or 0.0

@@ -30,7 +30,7 @@ def quote_qualified_rowtime(sql: str) -> str:
     pieces: list[str] = []
     last = 0
     for match in _QUALIFIED_ROWTIME.finditer(sql):
-        if not mask[match.start()]:
+        if not mask[match.end(1)]:  # the dot: a backtick-quoted table's start is not in mask
             continue
         pieces.append(sql[last : match.start()])
         pieces.append(f"{match.group(1)}.`$rowtime`")
@@ -55,7 +55,7 @@ PredictResolver = Callable[[PredictCall], tuple[str, list[str]]]
 _LATERAL = re.compile(r"(?is)\bLATERAL\s+TABLE\s*\(\s*ML_PREDICT\s*\(")
 _ALIAS = re.compile(
     r"(?is)^\s*(?:AS\s+)?(?!ON\b|WHERE\b|GROUP\b|ORDER\b|JOIN\b|LEFT\b|UNION\b)"
-    r"((?:`[^`]+`|[A-Za-z_]\w*))\s*(\(([^)]*)\))?"
+    r"((?:`[^`]+`|[A-Za-z_]\w*))(\s*\(([^)]*)\))?"
 )
 
 

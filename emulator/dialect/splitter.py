@@ -40,6 +40,8 @@ def split_statements(script: str) -> list[Statement]:
                 len(comment) - comment.rfind("\n") if "\n" in comment else column + len(comment)
             )
             index = end
+            if start is not None:
+                buffer.append(" ")  # a comment separates tokens like whitespace
             continue
         if quote is None and char == ";":
             text = "".join(buffer).strip()

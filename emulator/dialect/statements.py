@@ -93,8 +93,7 @@ def _parse_columns(body: str) -> tuple[list[ColumnDef], list[str], tuple[str, st
     primary_key: list[str] = []
     watermark: tuple[str, str] | None = None
     for part in split_top_level(body):
-        upper = part.upper()
-        if upper.startswith("WATERMARK"):
+        if re.match(r"(?i)^WATERMARK\b", part):
             match = re.match(rf"(?is)^WATERMARK\s+FOR\s+({_IDENT})\s+AS\s+(.+)$", part)
             if not match:
                 raise DialectError(f"cannot read watermark definition {part!r}")

@@ -1,0 +1,346 @@
+"""The Schema Registry emulator: its store, its REST API, and confluent-kafka talking to it."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from werkzeug.serving import make_server
+
+from emulator.schema_registry.app import CONTENT_TYPE, create_app
+from emulator.schema_registry.store import MemoryLog, SchemaStore
+
+SCHEMA_A: dict[str, Any] = {
+    "type": "record",
+    "name": "orders_value",
+    "namespace": "test",
+    "fields": [{"name": "id", "type": "int"}],
+}
+SCHEMA_B: dict[str, Any] = {
+    **SCHEMA_A,
+    "fields": [
+        {"name": "id", "type": "int"},
+        {"name": "note", "type": ["null", "string"], "default": None},
+    ],
+}
+
+
+def compact(schema: dict[str, Any]) -> str:
+    return json.dumps(schema, separators=(",", ":"))
+
+
+def spaced(schema: dict[str, Any]) -> str:
+    return json.dumps(schema, indent=4)
+
+
+@pytest.fixture
+def log() -> MemoryLog:
+    return MemoryLog()
+
+
+@pytest.fixture
+def client(log: MemoryLog) -> FlaskClient:
+    return create_app(SchemaStore(log)).test_client()
+
+
+def register(client: FlaskClient, subject: str, schema: str) -> Any:
+    return client.post(f"/subjects/{subject}/versions", json={"schema": schema})
+
+
+def register_id(client: FlaskClient, subject: str, schema: str) -> int:
+    response = register(client, subject, schema)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json(force=True)["id"]
+
+
+def body(response: Any) -> Any:
+    assert response.content_type == CONTENT_TYPE
+    return json.loads(response.get_data(as_text=True))
+
+
+def assert_error(response: Any, status: int, code: int) -> None:
+    assert response.status_code == status
+    assert response.content_type == CONTENT_TYPE
+    data = body(response)
+    assert data["error_code"] == code
+    assert data["message"]
+
+
+# --- registering ---------------------------------------------------------------------------
+
+
+def test_register_returns_an_id_with_registry_content_type(client: FlaskClient) -> None:
+    response = register(client, "orders-value", spaced(SCHEMA_A))
+    assert response.status_code == 200
+    assert body(response) == {"id": 1}
+
+
+def test_same_schema_with_other_whitespace_keeps_id_and_version(client: FlaskClient) -> None:
+    first = register_id(client, "orders-value", compact(SCHEMA_A))
+    second = register_id(client, "orders-value", spaced(SCHEMA_A))
+    assert first == second
+    assert body(client.get("/subjects/orders-value/versions")) == [1]
+
+
+def test_same_schema_under_another_subject_shares_the_global_id(client: FlaskClient) -> None:
+    first = register_id(client, "orders-value", compact(SCHEMA_A))
+    other = register_id(client, "archive-value", spaced(SCHEMA_A))
+    assert other == first
+    latest = body(client.get("/subjects/archive-value/versions/latest"))
+    assert (latest["id"], latest["version"]) == (first, 1)
+
+
+def test_new_schema_gets_new_version_and_id(client: FlaskClient) -> None:
+    first = register_id(client, "orders-value", compact(SCHEMA_A))
+    second = register_id(client, "orders-value", compact(SCHEMA_B))
+    assert second != first
+    assert body(client.get("/subjects/orders-value/versions")) == [1, 2]
+    # Registering the older schema again answers with its existing id, no new version.
+    assert register_id(client, "orders-value", spaced(SCHEMA_A)) == first
+    assert body(client.get("/subjects/orders-value/versions")) == [1, 2]
+
+
+def test_reads(client: FlaskClient) -> None:
+    id_a = register_id(client, "orders-value", compact(SCHEMA_A))
+    id_b = register_id(client, "orders-value", compact(SCHEMA_B))
+    register_id(client, "other-key", json.dumps("string"))
+
+    assert body(client.get("/subjects")) == ["orders-value", "other-key"]
+    assert body(client.get("/subjects/orders-value/versions")) == [1, 2]
+
+    latest = body(client.get("/subjects/orders-value/versions/latest"))
+    assert latest["subject"] == "orders-value"
+    assert (latest["version"], latest["id"]) == (2, id_b)
+    assert json.loads(latest["schema"]) == SCHEMA_B
+
+    first = body(client.get("/subjects/orders-value/versions/1"))
+    assert (first["version"], first["id"]) == (1, id_a)
+    assert json.loads(first["schema"]) == SCHEMA_A
+    assert body(client.get("/subjects/orders-value/versions/1/schema")) == SCHEMA_A
+
+    by_id = body(client.get(f"/schemas/ids/{id_a}"))
+    assert set(by_id) == {"schema"}
+    assert json.loads(by_id["schema"]) == SCHEMA_A
+    assert body(client.get(f"/schemas/ids/{id_b}/schema")) == SCHEMA_B
+    assert body(client.get(f"/schemas/ids/{id_a}/versions")) == [
+        {"subject": "orders-value", "version": 1}
+    ]
+
+
+def test_lookup(client: FlaskClient) -> None:
+    id_a = register_id(client, "orders-value", compact(SCHEMA_A))
+    register_id(client, "orders-value", compact(SCHEMA_B))
+    found = body(client.post("/subjects/orders-value", json={"schema": spaced(SCHEMA_A)}))
+    assert (found["subject"], found["version"], found["id"]) == ("orders-value", 1, id_a)
+    assert json.loads(found["schema"]) == SCHEMA_A
+
+    other = {**SCHEMA_A, "name": "other"}
+    assert_error(
+        client.post("/subjects/orders-value", json={"schema": json.dumps(other)}), 404, 40403
+    )
+    assert_error(client.post("/subjects/nope", json={"schema": compact(SCHEMA_A)}), 404, 40401)
+
+
+# --- errors --------------------------------------------------------------------------------
+
+
+def test_unknown_subject_is_40401(client: FlaskClient) -> None:
+    assert_error(client.get("/subjects/nope/versions"), 404, 40401)
+    assert_error(client.get("/subjects/nope/versions/latest"), 404, 40401)
+
+
+def test_unknown_version_is_40402(client: FlaskClient) -> None:
+    register_id(client, "orders-value", compact(SCHEMA_A))
+    assert_error(client.get("/subjects/orders-value/versions/7"), 404, 40402)
+
+
+def test_unknown_schema_id_is_40403(client: FlaskClient) -> None:
+    assert_error(client.get("/schemas/ids/99"), 404, 40403)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"schema": "{not json"},
+        {"schema": json.dumps({"type": "record", "name": "r", "fields": [{"name": "x"}]})},
+        {"schema": json.dumps({**SCHEMA_A, "fields": [{"name": "x", "type": "nope"}]})},
+        {"schema": json.dumps({"type": "no-such-type"})},
+        {"schema": compact(SCHEMA_A), "schemaType": "PROTOBUF"},
+        {"nothing": "here"},
+    ],
+)
+def test_invalid_schema_is_42201(client: FlaskClient, payload: dict[str, Any]) -> None:
+    assert_error(client.post("/subjects/s/versions", json=payload), 422, 42201)
+    assert body(client.get("/subjects")) == []
+
+
+# --- deleting ------------------------------------------------------------------------------
+
+
+def test_soft_then_permanent_delete(client: FlaskClient) -> None:
+    id_a = register_id(client, "orders-value", compact(SCHEMA_A))
+    register_id(client, "orders-value", compact(SCHEMA_B))
+    register_id(client, "keep-value", compact(SCHEMA_A))
+
+    # Permanent first is refused: Confluent wants a soft delete before.
+    assert_error(client.delete("/subjects/orders-value?permanent=true"), 404, 40405)
+
+    assert body(client.delete("/subjects/orders-value")) == [1, 2]
+    assert body(client.get("/subjects")) == ["keep-value"]
+    assert body(client.get("/subjects?deleted=true")) == ["keep-value", "orders-value"]
+    assert_error(client.get("/subjects/orders-value/versions"), 404, 40401)
+    assert body(client.get("/subjects/orders-value/versions?deleted=true")) == [1, 2]
+    # The id stays readable (another subject uses it, and ids are never reused anyway).
+    assert json.loads(body(client.get(f"/schemas/ids/{id_a}"))["schema"]) == SCHEMA_A
+
+    assert body(client.delete("/subjects/orders-value?permanent=true")) == [1, 2]
+    assert body(client.get("/subjects?deleted=true")) == ["keep-value"]
+    assert_error(client.get("/subjects/orders-value/versions?deleted=true"), 404, 40401)
+    assert_error(client.delete("/subjects/orders-value"), 404, 40401)
+
+
+def test_register_after_soft_delete_continues_versions(client: FlaskClient) -> None:
+    id_a = register_id(client, "orders-value", compact(SCHEMA_A))
+    client.delete("/subjects/orders-value")
+    assert register_id(client, "orders-value", compact(SCHEMA_A)) == id_a
+    assert body(client.get("/subjects/orders-value/versions")) == [2]
+
+
+# --- config --------------------------------------------------------------------------------
+
+
+def test_config_get_and_put(client: FlaskClient) -> None:
+    assert body(client.get("/config")) == {"compatibilityLevel": "BACKWARD"}
+    assert body(client.put("/config", json={"compatibility": "full"})) == {"compatibility": "FULL"}
+    assert body(client.get("/config")) == {"compatibilityLevel": "FULL"}
+    # A subject without its own level inherits the global one.
+    assert body(client.get("/config/orders-value")) == {"compatibilityLevel": "FULL"}
+    assert body(client.put("/config/orders-value", json={"compatibility": "NONE"})) == {
+        "compatibility": "NONE"
+    }
+    assert body(client.get("/config/orders-value")) == {"compatibilityLevel": "NONE"}
+    assert body(client.get("/config")) == {"compatibilityLevel": "FULL"}
+    assert_error(client.put("/config", json={"compatibility": "SOMETIMES"}), 422, 42203)
+
+
+# --- restart -------------------------------------------------------------------------------
+
+
+def _snapshot(store: SchemaStore) -> dict[str, Any]:
+    subjects = store.subjects(include_deleted=True)
+    return {
+        "live": store.subjects(),
+        "subjects": {
+            s: [
+                (v, store.get_version(s, v).schema_id, store.get_version(s, v).schema)
+                if s in store.subjects()
+                else v
+                for v in store.versions(s, include_deleted=True)
+            ]
+            for s in subjects
+        },
+        "global": store.compatibility(),
+        "orders": store.compatibility("orders-value"),
+    }
+
+
+def test_replaying_the_log_rebuilds_the_same_registry(log: MemoryLog) -> None:
+    store = SchemaStore(log)
+    id_a = store.register("orders-value", compact(SCHEMA_A))
+    id_b = store.register("orders-value", spaced(SCHEMA_B))
+    store.register("shared-value", spaced(SCHEMA_A))
+    id_c = store.register("gone-value", json.dumps("string"))
+    store.register("purged-value", json.dumps("long"))
+    store.delete_subject("gone-value")
+    store.delete_subject("purged-value")
+    store.delete_subject("purged-value", permanent=True)
+    store.set_compatibility("FULL")
+    store.set_compatibility("NONE", "orders-value")
+
+    restarted = SchemaStore(log)
+    assert _snapshot(restarted) == _snapshot(store)
+    assert restarted.subjects() == ["orders-value", "shared-value"]
+    assert restarted.subjects(include_deleted=True) == [
+        "gone-value",
+        "orders-value",
+        "shared-value",
+    ]
+    assert restarted.versions("orders-value") == [1, 2]
+    assert restarted.get_version("orders-value", 1).schema_id == id_a
+    assert restarted.get_version("orders-value", "latest").schema_id == id_b
+    assert restarted.get_version("shared-value", 1).schema_id == id_a
+    assert json.loads(restarted.schema_by_id(id_c)) == "string"
+    assert (restarted.compatibility(), restarted.compatibility("orders-value")) == ("FULL", "NONE")
+
+    # Same answers after the restart, and new schemas do not reuse old ids.
+    assert restarted.register("orders-value", spaced(SCHEMA_A)) == id_a
+    new_id = restarted.register("orders-value", json.dumps({**SCHEMA_A, "name": "v3"}))
+    assert new_id > max(id_a, id_b, id_c)
+    assert restarted.versions("orders-value") == [1, 2, 3]
+
+
+def test_restarted_app_serves_the_same_ids(log: MemoryLog) -> None:
+    first = create_app(SchemaStore(log)).test_client()
+    id_a = register_id(first, "orders-value", compact(SCHEMA_A))
+    id_b = register_id(first, "orders-value", compact(SCHEMA_B))
+
+    second = create_app(SchemaStore(log)).test_client()
+    assert body(second.get("/subjects")) == ["orders-value"]
+    assert body(second.get("/subjects/orders-value/versions")) == [1, 2]
+    assert body(second.get("/subjects/orders-value/versions/latest"))["id"] == id_b
+    assert json.loads(body(second.get(f"/schemas/ids/{id_a}"))["schema"]) == SCHEMA_A
+
+
+# --- confluent-kafka against the emulator over HTTP ----------------------------------------
+
+
+@pytest.fixture
+def registry_url() -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, create_app(SchemaStore(MemoryLog())), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+def test_confluent_kafka_client_against_the_emulator(registry_url: str) -> None:
+    from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+    from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
+    from confluent_kafka.serialization import MessageField, SerializationContext
+
+    registry = SchemaRegistryClient({"url": registry_url})
+    schema_id = registry.register_schema("orders-value", Schema(spaced(SCHEMA_A), "AVRO"))
+    assert schema_id == 1
+
+    fetched = registry.get_schema(schema_id)
+    assert fetched.schema_type == "AVRO"
+    assert json.loads(fetched.schema_str) == SCHEMA_A
+
+    found = registry.lookup_schema("orders-value", Schema(compact(SCHEMA_A), "AVRO"))
+    assert (found.schema_id, found.version, found.subject) == (1, 1, "orders-value")
+
+    id_b = registry.register_schema("orders-value", Schema(compact(SCHEMA_B), "AVRO"))
+    latest = registry.get_latest_version("orders-value")
+    assert (latest.schema_id, latest.version) == (id_b, 2)
+    assert json.loads(latest.schema.schema_str) == SCHEMA_B
+    assert registry.get_subjects() == ["orders-value"]
+    assert registry.get_versions("orders-value") == [1, 2]
+
+    # Serializer and deserializer through the emulator, with a fresh client for the reader
+    # so nothing comes from the writer's cache.
+    context = SerializationContext("payments", MessageField.VALUE)
+    serializer = AvroSerializer(registry, spaced(SCHEMA_B))
+    message = serializer({"id": 5, "note": "x"}, context)
+    payments = SchemaRegistryClient({"url": registry_url}).get_latest_version("payments-value")
+    assert message[0] == 0
+    assert int.from_bytes(message[1:5], "big") == payments.schema_id == id_b
+
+    deserializer = AvroDeserializer(SchemaRegistryClient({"url": registry_url}))
+    assert deserializer(message, context) == {"id": 5, "note": "x"}
