@@ -439,7 +439,9 @@ def _pick_by(u: np.ndarray, flag: np.ndarray, probs: np.ndarray, flagged: np.nda
     return np.where(flag, _pick(u, flagged), _pick(u, probs))
 
 
-def _top_or_range(rng: Rng, n: int, top: np.ndarray, top_p: np.ndarray, lo: int, hi: int):
+def _top_or_range(
+    rng: Rng, n: int, top: np.ndarray, top_p: np.ndarray, lo: int, hi: int
+) -> np.ndarray:
     """Common values with their shares; the remaining share uniform on [lo, hi]."""
     u = rng.random(n)
     idx = _pick(u, np.append(top_p, max(0.0, 1.0 - top_p.sum())))
@@ -480,6 +482,7 @@ def _cards(rng: Rng) -> Cards:
     tail = 1.0 / (np.arange(n - len(CARD1_TOP)) + 20.0) ** 1.1
     weight = np.concatenate([CARD1_TOP_SHARE, tail / tail.sum() * (1 - CARD1_TOP_SHARE.sum())])
     card4 = _pick(rng.random(n), CARD4_P)
+    card4[: len(CARD1_TOP)] = rng.random(len(CARD1_TOP)) < 0.33  # the big ranges: visa or mc
     credit_p = np.select([card4 == 2, card4 == 3], [0.9, 0.85], 0.237)
     card6 = (rng.random(n) < credit_p).astype(np.int64)
     card6[rng.random(n) < 0.0005] = 2
@@ -492,7 +495,7 @@ def _cards(rng: Rng) -> Cards:
     card5 = _top_or_range(rng, n, CARD5_TOP, CARD5_TOP_P, 100, 237)
     card5[rng.random(n) < 0.0072] = np.nan
     risk = (
-        np.select([card6 == 1, card6 == -1], [0.95, -0.5], 0.0)
+        np.select([card6 == 1, card6 == -1], [1.1, -0.5], 0.0)
         + np.select([card4 == 3, card4 == 2], [0.7, -0.2], 0.0)
         + rng.normal(0.0, 0.35, n)
     )
@@ -554,6 +557,7 @@ def _addresses(rng: Rng, product: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _card3(rng: Rng, product: np.ndarray) -> np.ndarray:
+    """card3 is 150 for domestic cards; 185 (higher fraud) goes with product C."""
     u = rng.random(len(product))
     p185, p150 = np.where(product == C, 0.72, 0.013), np.where(product == C, 0.2, 0.975)
     other = CARD3_OTHER[rng.integers(0, len(CARD3_OTHER) - 2, len(product))]
@@ -576,7 +580,7 @@ def _windows(rng: Rng, n: int, days: int) -> tuple[np.ndarray, np.ndarray]:
     """Activity windows: many clients are active a day or two, some for months."""
     u = rng.random(n)
     span = np.select(
-        [u < 0.45, u < 0.75], [1, rng.geometric(1 / 7, n)], rng.integers(1, 121, n)
+        [u < 0.5, u < 0.78], [1, rng.geometric(1 / 7, n)], rng.integers(1, 121, n)
     ).astype(np.int64)
     span = np.minimum(span, days)
     start = (rng.random(n) * (days - span + 1)).astype(np.int64)
@@ -587,7 +591,7 @@ def _account_ages(rng: Rng, n: int) -> np.ndarray:
     """Days between card start and the first transaction: often none (real D1 median is 3)."""
     u = rng.random(n)
     return np.select(
-        [u < 0.5, u < 0.7], [0, rng.geometric(1 / 5, n)], rng.integers(0, 600, n)
+        [u < 0.55, u < 0.75], [0, rng.geometric(1 / 5, n)], rng.integers(0, 560, n)
     ).astype(np.int64)
 
 
@@ -620,7 +624,7 @@ def _clients(rng: Rng, count: int, days: int, cards: Cards) -> Clients:
     p_email, r_email = _emails(rng, product)
     start, span = _windows(rng, count, days)
     age = _account_ages(rng, count)
-    d1n = _unique_uids(cards.card1[bucket], addr1, start - age, rng)
+    d1n = _unique_uids(cards.card1[bucket], addr1, start + 1 - age, rng)  # in DT days
     device = np.where(product == W, -1, _pick(rng.random(count), DEVICE_P))
     system, browser, screen = _device_choices(rng, device)
     mobile = np.array([d.device_type == "mobile" for d in DEVICES])[device]
@@ -636,6 +640,7 @@ def _clients(rng: Rng, count: int, days: int, cards: Cards) -> Clients:
     odd_id17 = rng.random(count) < 0.02
     id_fixed[odd_id17, 2] = ID17[rng.integers(2, 5, int(odd_id17.sum()))]
     card3 = _card3(rng, product)
+    busy = rng.random(count) < 0.03  # merchants' or shared cards: huge C counts
     risk = (
         cards.risk[bucket]
         + EMAIL_RISK[p_email]
@@ -661,7 +666,7 @@ def _clients(rng: Rng, count: int, days: int, cards: Cards) -> Clients:
         d8_anchor=d1n - rng.integers(0, 900, count) - rng.random(count),
         weight=rng.lognormal(0.0, 1.0, count),
         amount_scale=rng.lognormal(0.0, 0.35, count),
-        count_level=rng.normal(-0.4, 1.2, count) + 0.8 * (product == C),
+        count_level=rng.normal(-0.7, 1.2, count) + 0.8 * (product == C) + 4.0 * busy,
         distance=np.round(rng.lognormal(2.5, 1.6, count)),
         device=device,
         system=system,
@@ -679,7 +684,6 @@ class World:
 
     cards: Cards
     clients: Clients
-    reported: np.ndarray  # per client: its card was reported at some point
     client: np.ndarray
     dt: np.ndarray
     fraud: np.ndarray
@@ -726,7 +730,7 @@ def _reported_traits(rng: Rng, clients: Clients, reported: np.ndarray) -> None:
     """
     n = int(reported.sum())
     drift = reported.copy()
-    drift[reported] = rng.random(n) < 0.45
+    drift[reported] = rng.random(n) < 0.3
     clients.d_offsets[drift, 3] = rng.integers(5, 120, int(drift.sum()))
     ring = reported.copy()
     ring[reported] = (rng.random(n) < 0.3) & (clients.product[reported] != W)
@@ -745,7 +749,7 @@ def _gaps(client: np.ndarray, dt: np.ndarray) -> np.ndarray:
     return gap
 
 
-def plan(rows: int, seed: int) -> World:
+def plan(rows: int, seed: int | np.random.SeedSequence) -> World:
     """Clients, who transacts when, and which transactions are fraud, for the whole file."""
     rng = np.random.default_rng(seed)
     days = max(1, round(rows / TRANSACTIONS_PER_DAY))
@@ -761,7 +765,7 @@ def plan(rows: int, seed: int) -> World:
     order = np.argsort(dt, kind="stable")
     client, dt, fraud = client[order], dt[order], fraud[order]
     dt[0] = FIRST_TRANSACTION_DT
-    return World(cards, clients, reported, client, dt, fraud, _gaps(client, dt))
+    return World(cards, clients, client, dt, fraud, _gaps(client, dt))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -791,15 +795,15 @@ def _rows(world: World, index: np.ndarray) -> Rows:
 
 # Priced products: amount levels and their weights (H/R/S sell fixed-price items).
 PRICE_LEVELS = {
-    3: (
+    PRODUCTS.index("R"): (
         np.array([25, 50, 75, 100, 125, 150, 200, 250, 300, 400, 500, 750, 1000, 1800]),
         np.array([4, 12, 8, 20, 5, 12, 12, 6, 8, 4, 4, 2, 1.5, 0.2]),
     ),
-    2: (
+    PRODUCTS.index("H"): (
         np.array([25, 35, 50, 75, 100, 125, 150, 200, 250, 300, 400, 500]),
         np.array([8, 6, 25, 10, 22, 4, 8, 8, 2, 3, 1, 1]),
     ),
-    4: (
+    PRODUCTS.index("S"): (
         np.array([10, 20, 25, 30, 50, 75, 100, 150, 200, 300, 500, 1000, 1550]),
         np.array([5, 14, 12, 8, 20, 8, 14, 6, 6, 3, 2, 0.6, 0.1]),
     ),
@@ -812,6 +816,7 @@ def _amounts(rng: Rng, rows: Rows, scale: np.ndarray, foreign: np.ndarray) -> np
     n = len(rows)
     spread = np.where(rows.fraud, rng.normal(0.15, 0.7, n), 0.0)
     wide = scale * np.exp(rng.normal(0.0, 1.0, n) * np.where(rows.product == C, 0.8, 0.9) + spread)
+    wide *= np.where(rng.random(n) < 0.05, np.exp(np.abs(rng.normal(0.0, 1.5, n))), 1.0)
     amount = np.where(rows.product == C, 35.0 * wide, 68.0 * wide)
     cents = rng.random(n)
     amount = np.select(
@@ -826,7 +831,7 @@ def _amounts(rng: Rng, rows: Rows, scale: np.ndarray, foreign: np.ndarray) -> np
         level = _pick(rng.random(int(mine.sum())), weights)
         level += rows.fraud[mine] * rng.integers(0, 3, int(mine.sum()))
         amount[mine] = levels[np.minimum(level, len(levels) - 1)]
-    return np.clip(amount, 0.251, 31937.391)
+    return np.round(np.clip(amount, 0.251, 31937.391), 3)  # no float noise past 3 decimals
 
 
 # C1..C14: share of the client's count rate in each column, and 1 where the count starts at 1.
@@ -841,10 +846,10 @@ def _counts(rng: Rng, rows: Rows, level: np.ndarray) -> np.ndarray:
     device counts (C1, C13, C14...) and deflates C5/C9."""
     n = len(rows)
     base = np.exp(level + rng.normal(0.0, 0.25, n))
-    boost = np.where(rows.fraud, np.exp(rng.normal(0.8, 0.6, n)), 1.0)
+    boost = np.where(rows.fraud, np.exp(rng.normal(0.6, 0.7, n)), 1.0)
     factor = np.where((rows.product == C)[:, None], C_FACTOR_C, C_FACTOR_W)
     rate = base[:, None] * factor * boost[:, None]
-    calm = np.where(rows.fraud, 0.3, 1.0)
+    calm = np.where(rows.fraud, 0.6, 1.0)
     rate[:, [4, 8]] = base[:, None] * factor[:, [4, 8]] * calm[:, None]
     counts = rng.poisson(np.minimum(rate, 5000.0)) + C_BASE * (rng.random((n, 1)) > 0.01)
     counts[:, 2] = rng.random(n) < 0.003
@@ -870,11 +875,11 @@ def _dates(rng: Rng, world: World, rows: Rows) -> tuple[dict[str, np.ndarray], d
     ext = np.where(w, 1.0, u[:, 4])  # D6-D9, D12-D14: some non-W rows, nested shares
     gap = world.gap_days[rows.index]
     d8_steps = np.floor((rows.dt / DAY - cl.d8_anchor[rows.client]) * 24).astype(np.int64)
-    d3_kept = u[:, 5] < 0.85
+    d3_kept = u[:, 5] < 0.64
     cols: dict[str, Column] = {
         "D1": _nan_unless(rng.random(n) >= 0.002, d1),
-        "D2": _nan_unless((d1 > 0) & (u[:, 5] < 0.95), d1),
-        "D3": gap,
+        "D2": _nan_unless((d1 > 0) & (u[:, 5] < 0.6), d1),
+        "D3": _nan_unless(u[:, 5] < 0.75, gap),
         "D4": _nan_unless(masks["d4"], since[:, 0]),
         "D5": _nan_unless(d3_kept, gap),
         "D6": _nan_unless(ext < 0.49, since[:, 4]),
@@ -899,7 +904,7 @@ def _match_flags(rng: Rng, rows: Rows) -> dict[str, Column]:
     """M1..M9: W rows only, except M4 which C rows carry too (M2 there, more so in fraud)."""
     n, f = len(rows), rows.fraud
     w, c = rows.product == W, rows.product == C
-    u = rng.random((n, 13))
+    u = rng.random((n, 14))
     m13 = w & (u[:, 0] < 0.727)
     m79 = w & (u[:, 1] < 0.556)
     m4_p = np.where(c, 0.95, np.where(w, 0.554, 0.0))
@@ -916,7 +921,7 @@ def _match_flags(rng: Rng, rows: Rows) -> dict[str, Column]:
         ),
         "M7": _cat_unless(m79, _flag(u[:, 11], 0.135), M_FLAGS),
         "M8": _cat_unless(m79, _flag(u[:, 12], 0.365), M_FLAGS),
-        "M9": _cat_unless(m79, _flag(u[:, 12] * 0.7 + u[:, 11] * 0.3, 0.842), M_FLAGS),
+        "M9": _cat_unless(m79, _flag(u[:, 13], 0.842), M_FLAGS),
     }
 
 
@@ -1056,10 +1061,10 @@ def _identity(rng: Rng, world: World, rows: Rows) -> dict[str, Column]:
     cl = world.clients
     device = cl.device[rows.client]
     fixed = cl.id_fixed[rows.client]
-    u = rng.random((m, 24))
+    u = rng.random((m, 29))  # one column per decision; id_09/10 share id_03/04's on purpose
     core = u[:, 0] >= 0.0225
     dev = core & (u[:, 1] >= 0.012)
-    system = u[:, 2] < np.where(rows.product == C, 0.25, 0.85)
+    system = u[:, 2] < np.where(rows.product == C, 0.2, 0.8)
     shared_rare = u[:, 3] < 0.519  # id_09/10 present; id_03/04 on a subset of those rows
     new = u[:, 4] < np.where(f, 0.72, 0.43)
     new_code = np.select([new, u[:, 5] < 0.14], [1, 2], 0)
@@ -1106,13 +1111,13 @@ def _identity(rng: Rng, world: World, rows: Rows) -> dict[str, Column]:
         "id_32": _nan_unless(system, DEVICE_DEPTH[device]),
         "id_33": _cat_unless(system & (u[:, 23] >= 0.05), cl.screen[rows.client], SCREENS),
         "id_34": _cat_unless(
-            system, _pick(u[:, 21], np.array([0.771, 0.223, 0.0053, 4e-5])), MATCH_STATUS
+            system, _pick(u[:, 28], np.array([0.771, 0.223, 0.0053, 4e-5])), MATCH_STATUS
         ),
         **{
-            k: _cat_unless(core, _flag(u[:, 13 + i], np.where(f, pf, pl)), M_FLAGS)
+            k: _cat_unless(core, _flag(u[:, 24 + i], np.where(f, pf, pl)), M_FLAGS)
             for i, (k, (pl, pf)) in enumerate(flags.items())
         },
-        "id_38": _cat_unless(core, _flag(u[:, 16], np.where(f, 0.62, 0.476)), M_FLAGS),
+        "id_38": _cat_unless(core, _flag(u[:, 27], np.where(f, 0.62, 0.476)), M_FLAGS),
         "DeviceType": _cat_unless(device_type, DEVICE_TYPE_CODE[device], DEVICE_TYPES),
         "DeviceInfo": _cat_unless(device_type, DEVICE_INFO_CODE[device], DEVICE_INFOS),
         **_proxy_block(rng, m),
