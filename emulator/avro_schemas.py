@@ -35,8 +35,13 @@ class FieldSpec:
     nullable: bool = True
 
 
-def avro_type(sql_type: str) -> Any:
-    """The Avro type of a Flink SQL type (the subset the pipeline's tables use)."""
+def avro_type(sql_type: str, flink_reader: bool = False) -> Any:
+    """The Avro type of a Flink SQL type (the subset the pipeline's tables use).
+
+    Confluent maps TIMESTAMP(p) to `local-timestamp-*`. Flink 2.2's avro-confluent format only
+    accepts its legacy mapping (`timestamp-*`) in the schema it is given, so `flink_reader`
+    asks for that one; both are a long of the same value, so records read and write alike.
+    """
     normalized = re.sub(r"\s+", " ", sql_type.strip().upper())
     normalized = normalized.replace("DOUBLE PRECISION", "DOUBLE")
     if normalized in _PRIMITIVES:
@@ -49,7 +54,7 @@ def avro_type(sql_type: str) -> Any:
     ltz = re.match(r"^TIMESTAMP_LTZ(?:\((\d)\))?$", normalized)
     if timestamp or ltz:
         precision = int((timestamp or ltz).group(1) or (3 if ltz else 6))
-        local = bool(timestamp) and not timestamp.group(2)
+        local = bool(timestamp) and not timestamp.group(2) and not flink_reader
         unit = "millis" if precision <= 3 else "micros"
         logical = f"{'local-' if local else ''}timestamp-{unit}"
         return {"type": "long", "logicalType": logical}
@@ -64,10 +69,12 @@ def avro_type(sql_type: str) -> Any:
     raise ValueError(f"type {sql_type} has no Avro mapping in this emulator")
 
 
-def record_schema(record_name: str, fields: list[FieldSpec]) -> dict[str, Any]:
+def record_schema(
+    record_name: str, fields: list[FieldSpec], flink_reader: bool = False
+) -> dict[str, Any]:
     avro_fields = []
     for spec in fields:
-        base = avro_type(spec.sql_type)
+        base = avro_type(spec.sql_type, flink_reader)
         if spec.nullable:
             avro_fields.append({"name": spec.name, "type": ["null", base], "default": None})
         else:

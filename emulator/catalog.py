@@ -68,6 +68,18 @@ class Connection:
     region: str | None = None
 
 
+@dataclass
+class StatementRecord:
+    """A statement as Confluent lists it: a name, its SQL, and where it stands."""
+
+    name: str
+    sql: str
+    status: str  # PENDING, RUNNING, COMPLETED, FAILED, STOPPED
+    created_at: str
+    job_id: str | None = None
+    detail: str | None = None
+
+
 def _columns(raw: list[dict[str, Any]]) -> list[ColumnDef]:
     return [ColumnDef(**c) for c in raw]
 
@@ -78,6 +90,7 @@ class Catalog:
         self.tables: dict[str, TableEntry] = {}
         self.models: dict[str, Model] = {}
         self.connections: dict[str, Connection] = {}
+        self.statements: dict[str, StatementRecord] = {}
         if path.exists():
             self._load(json.loads(path.read_text()))
 
@@ -101,12 +114,15 @@ class Catalog:
             self.models[raw["name"]] = Model(raw["name"], versions, raw["default_version"])
         for raw in data.get("connections", []):
             self.connections[raw["name"]] = Connection(**raw)
+        for raw in data.get("statements", []):
+            self.statements[raw["name"]] = StatementRecord(**raw)
 
     def save(self) -> None:
         data = {
             "tables": [asdict(t) for t in self.tables.values()],
             "models": [asdict(m) for m in self.models.values()],
             "connections": [asdict(c) for c in self.connections.values()],
+            "statements": [asdict(s) for s in self.statements.values()],
         }
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_suffix(".tmp")

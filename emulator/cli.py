@@ -111,9 +111,70 @@ def cmd_logs(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_sql(settings: Settings, args: argparse.Namespace) -> int:
     from pyflink_jobs.session import ConfluentSession
 
+    files = [*args.file, *args.files]
+    if not files:
+        _say("nothing to run: give SQL files (ccflink sql -f FILE)")
+        return 2
     session = ConfluentSession(settings, _say)
-    for path in args.files:
+    for path in files:
         session.execute_file(Path(path))
+    return 0
+
+
+def _statements(settings: Settings):
+    from emulator.flink.rest import FlinkRest
+
+    return Catalog.for_state(settings.state_dir), FlinkRest(settings.flink_rest_url)
+
+
+def cmd_statement_list(settings: Settings, _args: argparse.Namespace) -> int:
+    from emulator.statement_status import refresh
+    from pyflink_jobs.session import format_rows
+
+    catalog, rest = _statements(settings)
+    rows = [
+        (r.name, r.status, r.created_at, " ".join(r.sql.split())[:60])
+        for r in refresh(catalog, rest)
+    ]
+    _say(format_rows(["Name", "Status", "Created", "Statement"], rows))
+    return 0
+
+
+def cmd_statement_describe(settings: Settings, args: argparse.Namespace) -> int:
+    from emulator.statement_status import refresh
+
+    catalog, rest = _statements(settings)
+    refresh(catalog, rest)
+    record = catalog.statements.get(args.name)
+    if record is None:
+        _say(f"statement {args.name!r} does not exist; `ccflink flink statement list`")
+        return 1
+    for label, value in (
+        ("Name", record.name),
+        ("Status", record.status),
+        ("Created", record.created_at),
+        ("Flink job", record.job_id or "-"),
+        ("Detail", record.detail or "-"),
+        ("Statement", record.sql),
+    ):
+        _say(f"{label:<10} {value}")
+    return 0
+
+
+def cmd_statement_stop(settings: Settings, args: argparse.Namespace) -> int:
+    from emulator.statement_status import delete, stop
+
+    catalog, rest = _statements(settings)
+    try:
+        if args.statement_command == "delete":
+            delete(catalog, rest, args.name)
+            _say(f"Deleted statement {args.name!r}.")
+        else:
+            record = stop(catalog, rest, args.name)
+            _say(f"Statement {args.name!r}: {record.status}.")
+    except KeyError as error:
+        _say(str(error.args[0]))
+        return 1
     return 0
 
 
@@ -176,7 +237,8 @@ def build_parser() -> argparse.ArgumentParser:
     logs.set_defaults(handler=cmd_logs)
 
     sql = commands.add_parser("sql", help="run Confluent-dialect SQL files statement by statement")
-    sql.add_argument("files", nargs="+")
+    sql.add_argument("-f", "--file", action="append", default=[], help="a SQL file (repeatable)")
+    sql.add_argument("files", nargs="*", help="more SQL files")
     sql.set_defaults(handler=cmd_sql)
 
     data = commands.add_parser("data", help="IEEE-CIS data").add_subparsers(
@@ -192,9 +254,36 @@ def build_parser() -> argparse.ArgumentParser:
     produce.add_argument("--data", required=True, help="folder with the two CSV files")
     produce.set_defaults(handler=cmd_produce)
 
+    from emulator import compare, evaluate
+
+    compare_parser = commands.add_parser(
+        "compare", help="local predictions against a Confluent Cloud export"
+    )
+    compare.add_arguments(compare_parser)
+    compare_parser.set_defaults(handler=compare.cmd_compare)
+    evaluate_parser = commands.add_parser(
+        "evaluate", help="accuracy, precision, recall, F1 and AUC of the predictions"
+    )
+    evaluate.add_arguments(evaluate_parser)
+    evaluate_parser.set_defaults(handler=evaluate.cmd_evaluate)
+
     flink = commands.add_parser("flink", help="Flink resources").add_subparsers(
         dest="flink_command", required=True
     )
+    statement = flink.add_parser("statement", help="statements and their status")
+    statement_commands = statement.add_subparsers(dest="statement_command", required=True)
+    statement_commands.add_parser("list", help="every statement").set_defaults(
+        handler=cmd_statement_list
+    )
+    for verb, handler, text in (
+        ("describe", cmd_statement_describe, "one statement in full"),
+        ("stop", cmd_statement_stop, "stop a running statement (cancels its job)"),
+        ("delete", cmd_statement_stop, "stop and forget a statement"),
+    ):
+        parser_for_verb = statement_commands.add_parser(verb, help=text)
+        parser_for_verb.add_argument("name")
+        parser_for_verb.set_defaults(handler=handler)
+
     connection = flink.add_parser("connection", help="connections to model endpoints")
     connection_commands = connection.add_subparsers(dest="connection_command", required=True)
     create = connection_commands.add_parser("create", help="create a connection")

@@ -9,6 +9,7 @@ the `kafka` connector table open-source Flink needs, with `$rowtime` and its wat
 from __future__ import annotations
 
 import json
+import re
 
 from emulator.avro_schemas import FieldSpec, key_record_name, record_schema, value_record_name
 from emulator.catalog import DEFAULT_PARTITIONS, TableEntry
@@ -24,29 +25,21 @@ from emulator.schema_registry.client import SchemaRegistryClient
 DEFAULT_WATERMARK_DELAY = "INTERVAL '0.2' SECOND"
 ROWTIME = "$rowtime"
 
-_TOPIC_OPTIONS = {
-    "kafka.cleanup-policy": "cleanup.policy",
-    "kafka.retention.time": "retention.ms",
-    "kafka.retention.size": "retention.bytes",
-    "kafka.max-message-size": "max.message.bytes",
-}
-
 
 def _fields(columns: list[ColumnDef]) -> list[FieldSpec]:
     return [FieldSpec(c.name, c.type, c.nullable) for c in columns]
 
 
-def key_schema(table: TableEntry) -> dict | None:
+def key_schema(table: TableEntry, flink_reader: bool = False) -> dict | None:
     if not table.key_columns:
         return None
     by_name = {c.name: c for c in table.columns}
-    return record_schema(
-        key_record_name(table.name), _fields([by_name[k] for k in table.key_columns])
-    )
+    key_fields = _fields([by_name[k] for k in table.key_columns])
+    return record_schema(key_record_name(table.name), key_fields, flink_reader)
 
 
-def value_schema(table: TableEntry) -> dict:
-    return record_schema(value_record_name(table.name), _fields(table.value_columns))
+def value_schema(table: TableEntry, flink_reader: bool = False) -> dict:
+    return record_schema(value_record_name(table.name), _fields(table.value_columns), flink_reader)
 
 
 def table_entry(statement: CreateTable, columns: list[ColumnDef] | None = None) -> TableEntry:
@@ -65,12 +58,50 @@ def table_entry(statement: CreateTable, columns: list[ColumnDef] | None = None) 
     )
 
 
+_DURATION_UNITS_MS = {
+    "ms": 1,
+    "s": 1000,
+    "sec": 1000,
+    "min": 60_000,
+    "m": 60_000,
+    "h": 3_600_000,
+    "d": 86_400_000,
+    "day": 86_400_000,
+    "days": 86_400_000,
+}
+_SIZE_UNITS = {"b": 1, "bytes": 1, "kb": 1024, "mb": 1024**2, "gb": 1024**3}
+
+
+def _amount(option: str, value: str, units: dict[str, int], default_unit: str) -> int:
+    match = re.fullmatch(r"\s*(-?\d+)\s*([A-Za-z]*)\s*", value)
+    unit = (match.group(2) if match else "").lower() or default_unit
+    if not match or unit not in units:
+        raise DialectError(
+            f"option '{option}' = '{value}': expected a number with a unit ({', '.join(units)})"
+        )
+    return int(match.group(1)) * units[unit]
+
+
 def _topic_configs(table: TableEntry) -> dict[str, str]:
+    """Confluent's creation options as topic configs ('0' retention means infinite)."""
+    options = table.options
     configs = {"cleanup.policy": "delete", "retention.ms": str(SEVEN_DAYS_MS)}
-    for option, topic_key in _TOPIC_OPTIONS.items():
-        if option in table.options:
-            value = table.options[option]
-            configs[topic_key] = value.replace("delete-compact", "delete,compact")
+    if "kafka.cleanup-policy" in options:
+        configs["cleanup.policy"] = options["kafka.cleanup-policy"].replace(
+            "delete-compact", "delete,compact"
+        )
+    if "kafka.retention.time" in options:
+        retention = _amount(
+            "kafka.retention.time", options["kafka.retention.time"], _DURATION_UNITS_MS, "ms"
+        )
+        configs["retention.ms"] = str(retention if retention > 0 else -1)
+    if "kafka.retention.size" in options:
+        size = _amount("kafka.retention.size", options["kafka.retention.size"], _SIZE_UNITS, "b")
+        configs["retention.bytes"] = str(size if size > 0 else -1)
+    if "kafka.max-message-size" in options:
+        configs["max.message.bytes"] = str(
+            _amount("kafka.max-message-size", options["kafka.max-message-size"], _SIZE_UNITS, "b")
+        )
     return configs
 
 
@@ -106,12 +137,12 @@ def flink_ddl(settings: Settings, table: TableEntry) -> str:
         "scan.startup.mode": startup,
         "value.format": "avro-confluent",
         "value.avro-confluent.url": settings.schema_registry_url,
-        "value.avro-confluent.schema": json.dumps(value_schema(table)),
+        "value.avro-confluent.schema": json.dumps(value_schema(table, flink_reader=True)),
         "value.fields-include": "ALL"
         if table.options.get("value.fields-include", "except-key").lower() == "all"
         else "EXCEPT_KEY",
     }
-    schema = key_schema(table)
+    schema = key_schema(table, flink_reader=True)
     if schema is not None:
         options.update(
             {

@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pyflink.table import EnvironmentSettings, TableEnvironment
 
-from emulator import tables
-from emulator.catalog import Catalog, Model, ModelVersion
+from emulator import catalog_commands, tables
+from emulator.catalog import Catalog, Model, ModelVersion, StatementRecord
 from emulator.config import Settings
+from emulator.dialect.catalog_statements import parse_catalog_statement
+from emulator.dialect.refusals import refusal
 from emulator.dialect.rewrite import PredictCall, rewrite_expressions
 from emulator.dialect.splitter import Statement, split_statements
 from emulator.dialect.statements import (
@@ -68,6 +72,26 @@ class StatementResult:
     statement: str
     message: str
     job_id: str | None = None
+    columns: list[str] = field(default_factory=list)
+    rows: list[tuple] = field(default_factory=list)
+
+
+def statement_name() -> str:
+    """A name like the `confluent` CLI gives statements it submits."""
+    return f"cli-{datetime.now(UTC):%Y-%m-%d-%H%M%S}-{uuid.uuid4().hex[:8]}"
+
+
+def format_rows(columns: list[str], rows: list[tuple]) -> str:
+    """A plain text table, as the Flink SQL client prints results."""
+    cells = [[str(c) for c in columns]] + [["" if v is None else str(v) for v in r] for r in rows]
+    if any("\n" in cell for row in cells for cell in row):
+        return "\n".join(cell for row in cells[1:] for cell in row)
+    widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        for row in cells
+    ]
+    return "\n".join([lines[0], "  ".join("-" * w for w in widths), *lines[1:]])
 
 
 def _first_line(text: str) -> str:
@@ -89,6 +113,7 @@ class ConfluentSession:
         self.catalog = Catalog.for_state(settings.state_dir)
         self.t_env = self._create_environment()
         self._functions = 0
+        self._next_name: str | None = None
         for table in self.catalog.tables.values():
             self.t_env.execute_sql(tables.flink_ddl(settings, table))
 
@@ -110,40 +135,85 @@ class ConfluentSession:
         return self.execute_script(path.read_text(), source=str(path))
 
     def execute_script(self, script: str, source: str = "<sql>") -> list[StatementResult]:
+        """Run statement by statement; the first failure stops the script (StatementError)."""
         results = []
-        for statement in split_statements(script):
-            results.append(self.execute(statement, source))
+        for index, statement in enumerate(split_statements(script), start=1):
+            results.append(self.execute(statement, source, index))
         return results
 
-    def execute(self, statement: Statement, source: str = "<sql>") -> StatementResult:
+    def execute(
+        self, statement: Statement, source: str = "<sql>", index: int = 1
+    ) -> StatementResult:
+        name = self._next_name or statement_name()
+        self._next_name = None
+        where = f"{source}:{statement.line}:{statement.column}: statement {index}"
         try:
-            result = self._dispatch(statement.text)
+            result = self._dispatch(statement.text, name)
         except (DialectError, KeyError, ValueError) as error:
-            raise StatementError(
-                f"{source}:{statement.line}:{statement.column}: "
-                f"{_first_line(statement.text)}\n  {error}"
-            ) from None
+            self._record(name, statement.text, "FAILED", detail=str(error))
+            raise StatementError(f"{where}: {_first_line(statement.text)}\n  {error}") from None
         except Exception as error:  # Flink's own errors arrive as Py4J exceptions
             message = str(error).strip().splitlines()
             detail = next((m for m in message if "Exception:" in m), message[0] if message else "")
+            origin = "Flink" if type(error).__module__.startswith("py4j") else type(error).__name__
+            self._record(name, statement.text, "FAILED", detail=detail.strip())
             raise StatementError(
-                f"{source}:{statement.line}:{statement.column}: "
-                f"{_first_line(statement.text)}\n  Flink: {detail.strip()}"
+                f"{where}: {_first_line(statement.text)}\n  {origin}: {detail.strip()}"
             ) from None
-        self.say(f"  [{result.statement}] {result.message}")
+        status = "RUNNING" if result.job_id else "COMPLETED"
+        self._record(name, statement.text, status, job_id=result.job_id)
+        self.say(f"  [{name}] {result.message}")
+        if result.columns and not result.message.startswith("CREATE "):
+            self.say(format_rows(result.columns, result.rows))
         return result
 
-    def _dispatch(self, text: str) -> StatementResult:
+    def _record(
+        self,
+        name: str,
+        sql: str,
+        status: str,
+        job_id: str | None = None,
+        detail: str | None = None,
+    ) -> None:
+        self.catalog.statements[name] = StatementRecord(
+            name=name,
+            sql=sql,
+            status=status,
+            created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            job_id=job_id,
+            detail=detail,
+        )
+        self.catalog.save()
+
+    def _dispatch(self, text: str, name: str) -> StatementResult:
+        refused = refusal(text)
+        if refused is not None:
+            raise DialectError(refused)
+        catalog_statement = parse_catalog_statement(text.strip().rstrip(";").strip())
+        if catalog_statement is not None:
+            return self._catalog_command(catalog_statement)
         parsed = parse(text)
         if isinstance(parsed, CreateTable):
             if parsed.query is not None:
-                return self._create_table_as(parsed)
+                return self._create_table_as(parsed, name)
             return self._create_table(parsed)
         if isinstance(parsed, CreateModel):
             return self._create_model(parsed)
         if isinstance(parsed, SetOption):
             return self._set(parsed)
-        return self._passthrough(parsed)
+        return self._passthrough(parsed, name)
+
+    def _catalog_command(self, statement) -> StatementResult:
+        result = catalog_commands.execute(self.settings, self.catalog, statement)
+        changed = result.changed_table or result.dropped_table
+        if changed:
+            self.t_env.execute_sql(f"DROP TABLE IF EXISTS `{changed}`")
+        if result.changed_table:
+            table = self.catalog.tables[result.changed_table]
+            self.t_env.execute_sql(tables.flink_ddl(self.settings, table))
+        return StatementResult(
+            type(statement).__name__.lower(), result.message, None, result.columns, result.rows
+        )
 
     # --- statements ---------------------------------------------------------------------------
 
@@ -175,7 +245,7 @@ class ConfluentSession:
             f"subjects {entry.name}-value" + (f", {entry.name}-key" if entry.key_columns else ""),
         )
 
-    def _create_table_as(self, statement: CreateTable) -> StatementResult:
+    def _create_table_as(self, statement: CreateTable, name: str) -> StatementResult:
         skipped = self._exists(statement)
         if skipped:
             return skipped
@@ -187,7 +257,7 @@ class ConfluentSession:
             columns.append(ColumnDef(column.getName(), type_text, nullable))
         entry = tables.table_entry(statement, columns)
         self._register(entry)
-        job_id = self._submit(f"ctas-{entry.name}", f"INSERT INTO `{entry.name}` {query}")
+        job_id = self._submit(name, f"INSERT INTO `{entry.name}` {query}")
         return StatementResult(
             f"ctas-{entry.name}",
             f"table `{entry.name}` created; continuous query running as job {job_id}",
@@ -231,16 +301,19 @@ class ConfluentSession:
         )
 
     def _set(self, statement: SetOption) -> StatementResult:
+        if statement.key == "client.statement-name":
+            self._next_name = statement.value
+            return StatementResult("set", f"the next statement is named {statement.value!r}")
         key = SQL_OPTION_KEYS.get(statement.key, statement.key)
         if key.startswith("sql."):
             raise DialectError(f"option {statement.key!r} is not emulated")
         self.t_env.get_config().set(key, statement.value)
         return StatementResult("set", f"{statement.key} = {statement.value}")
 
-    def _passthrough(self, statement: Passthrough) -> StatementResult:
+    def _passthrough(self, statement: Passthrough, name: str) -> StatementResult:
         text = self._rewrite(statement.text)
         if re.match(r"(?is)^(INSERT|EXECUTE)\b", text):
-            job_id = self._submit("insert", text)
+            job_id = self._submit(name, text)
             return StatementResult("insert", f"running as job {job_id}", job_id)
         result = self.t_env.execute_sql(text)
         result.print()

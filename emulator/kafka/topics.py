@@ -30,3 +30,17 @@ def list_topics(bootstrap_servers: str) -> set[str]:
         return set(admin.list_topics())
     finally:
         admin.close()
+
+
+def delete_topic(bootstrap_servers: str, name: str) -> bool:
+    """Delete a topic; False if there was none."""
+    from kafka.errors import UnknownTopicOrPartitionError
+
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    try:
+        admin.delete_topics([name])
+        return True
+    except UnknownTopicOrPartitionError:
+        return False
+    finally:
+        admin.close()
