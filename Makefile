@@ -37,7 +37,7 @@ $(JARS_DIR)/.fetched: pom.xml
 	@touch $@
 
 up: setup
-	@$(CCFLINK) up --demo
+	@$(CCFLINK) up --demo --timestamps event
 
 down:
 	@if [ -x $(CCFLINK) ]; then $(CCFLINK) down; else echo "nothing to stop (no $(VENV))"; fi
@@ -60,7 +60,8 @@ format: setup
 	@$(VENV)/bin/ruff check --fix .
 
 bench: setup
-	@$(PY) -m benchmarks.run
+	@$(PY) -m benchmarks.pipeline_end_to_end
+	@$(PY) -m benchmarks.produce_throughput --rows 100000
 
 lock:
 	@$(PY) -m pip freeze --exclude-editable > requirements.txt.new && mv requirements.txt.new requirements.txt

@@ -30,12 +30,21 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
     stack.up(settings, _say)
     _say(f"Stack ready in {time.monotonic() - started:.0f} s.")
     if args.demo:
-        run_demo(settings, args.rows, args.data, started)
+        run_demo(settings, args, started)
     _say("\nThe stack keeps running. `ccflink status` shows it; stop it with `make down`.")
     return 0
 
 
-def run_demo(settings: Settings, rows: int, data_dir: Path | None, up_started: float) -> None:
+def _replay_options(args: argparse.Namespace) -> dict:
+    return {
+        "split": args.split,
+        "columns": args.columns,
+        "timestamps": args.timestamps,
+        "speedup": args.speedup,
+    }
+
+
+def run_demo(settings: Settings, args: argparse.Namespace, up_started: float) -> None:
     from producers.produce import produce_dataset
     from producers.synthetic import generate
     from pyflink_jobs.pipeline import PREDICTIONS_TOPIC, run_pipeline, watch_predictions
@@ -45,6 +54,7 @@ def run_demo(settings: Settings, rows: int, data_dir: Path | None, up_started: f
         _say("==> Pipeline statements already ran in this state folder; not submitting again")
     else:
         run_pipeline(settings, _say)
+    rows, data_dir = args.rows, args.data
     if data_dir is None:
         data_dir = settings.data_dir / f"synthetic-{rows}-seed{DEMO_SEED}"
         if not (data_dir / "train_identity.csv").exists():
@@ -56,13 +66,10 @@ def run_demo(settings: Settings, rows: int, data_dir: Path | None, up_started: f
         settings.schema_registry_url,
         data_dir,
         settings.state_dir / "dead-letters",
+        **_replay_options(args),
     )
     for summary in summaries:
-        _say(
-            f"  {summary.topic}: {summary.sent:,} sent, {summary.failed} failed, "
-            f"{summary.dead_lettered} dead-lettered, {summary.bytes / 1e6:.1f} MB, "
-            f"{summary.rate:,.0f} records/s"
-        )
+        _say(f"  {summary.line()}")
     transactions = summaries[0].sent
     _say(f"==> Predictions from topic {PREDICTIONS_TOPIC} as they arrive")
     stats = watch_predictions(settings, expected=transactions, idle_timeout=45, say=_say)
@@ -194,13 +201,36 @@ def cmd_produce(settings: Settings, args: argparse.Namespace) -> int:
         settings.schema_registry_url,
         Path(args.data),
         settings.state_dir / "dead-letters",
+        **_replay_options(args),
     )
     for summary in summaries:
-        _say(
-            f"{summary.topic}: sent {summary.sent:,}, failed {summary.failed}, "
-            f"dead-lettered {summary.dead_lettered}, {summary.rate:,.0f} records/s"
-        )
+        _say(summary.line())
+    if any(s.interrupted for s in summaries):
+        return 130
     return 0 if all(s.failed == 0 for s in summaries) else 1
+
+
+def _add_replay_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--split",
+        choices=["train", "test"],
+        help="which Kaggle files (default: train_* if present)",
+    )
+    parser.add_argument(
+        "--columns",
+        choices=["pipeline", "all"],
+        default="pipeline",
+        help="the pipeline's columns (default) or all 394",
+    )
+    parser.add_argument(
+        "--timestamps",
+        choices=["wall", "event"],
+        default="wall",
+        help="record time: wall clock at send (default, as the cloud demo) or from TransactionDT",
+    )
+    parser.add_argument(
+        "--speedup", type=float, help="replay TransactionDT gaps in real time divided by this"
+    )
 
 
 def cmd_connection_create(settings: Settings, args: argparse.Namespace) -> int:
@@ -226,6 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--demo", action="store_true", help="then run the pipeline and replay data")
     up.add_argument("--rows", type=int, default=DEMO_ROWS, help="synthetic transactions to replay")
     up.add_argument("--data", type=Path, help="folder with the Kaggle train_*.csv files instead")
+    _add_replay_arguments(up)
     up.set_defaults(handler=cmd_up)
     commands.add_parser("down", help="stop what `up` started").set_defaults(handler=cmd_down)
     commands.add_parser("status", help="what runs where").set_defaults(handler=cmd_status)
@@ -252,6 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     produce = commands.add_parser("produce", help="replay train_*.csv files into the topics")
     produce.add_argument("--data", required=True, help="folder with the two CSV files")
+    _add_replay_arguments(produce)
     produce.set_defaults(handler=cmd_produce)
 
     from emulator import compare, evaluate

@@ -15,7 +15,7 @@ from pathlib import Path
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
-from model_server.app import create_app
+from model_server.app import EndpointSettings, create_app
 
 KEYS_ENV = "CCFLINK_MODEL_API_KEYS"
 DEFAULT_ENTRY_SCRIPT = Path(__file__).with_name("score.py")
@@ -25,12 +25,18 @@ class ModelServer(BaseApplication):
     """gunicorn driven from Python: bind, workers and threads from our arguments only."""
 
     def __init__(
-        self, entry_script: Path, model_dir: Path, api_keys: list[str], options: dict[str, object]
+        self,
+        entry_script: Path,
+        model_dir: Path,
+        api_keys: list[str],
+        options: dict[str, object],
+        endpoint: EndpointSettings | None = None,
     ) -> None:
         self._entry_script = entry_script
         self._model_dir = model_dir
         self._api_keys = api_keys
         self._options = options
+        self._endpoint = endpoint
         super().__init__()
 
     def load_config(self) -> None:
@@ -38,7 +44,9 @@ class ModelServer(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self) -> Flask:
-        return create_app(self._entry_script, self._model_dir, self._api_keys)
+        return create_app(
+            self._entry_script, self._model_dir, self._api_keys, endpoint=self._endpoint
+        )
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -63,26 +71,64 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--timeout", type=int, default=60, help="gunicorn worker timeout, seconds")
+    parser.add_argument(
+        "--endpoint-mode",
+        action="store_true",
+        help="answer as a managed online endpoint: non-200 from the script -> 424, "
+        "request timeout -> 408, too many pending requests -> 429 (each worker is an instance)",
+    )
+    parser.add_argument(
+        "--request-timeout-ms",
+        type=int,
+        default=EndpointSettings.request_timeout_ms,
+        help="with --endpoint-mode: request_settings.request_timeout_ms (Azure: max 180000)",
+    )
+    parser.add_argument(
+        "--max-concurrent-requests",
+        type=int,
+        default=EndpointSettings.max_concurrent_requests_per_instance,
+        help="with --endpoint-mode: max_concurrent_requests_per_instance; "
+        "2x this many may be pending per worker before 429",
+    )
     args = parser.parse_args(argv)
     env_keys = [k.strip() for k in os.environ.get(KEYS_ENV, "").split(",") if k.strip()]
     args.api_key = [k for k in args.api_key if k] + env_keys
     if not args.api_key:
         parser.error(f"give at least one --api-key or set {KEYS_ENV}")
+    if args.request_timeout_ms < 1 or args.max_concurrent_requests < 1:
+        parser.error("--request-timeout-ms and --max-concurrent-requests must be positive")
     return args
+
+
+def endpoint_settings(args: argparse.Namespace) -> EndpointSettings | None:
+    if not args.endpoint_mode:
+        return None
+    return EndpointSettings(
+        request_timeout_ms=args.request_timeout_ms,
+        max_concurrent_requests_per_instance=args.max_concurrent_requests,
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
     args = _parse(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    endpoint = endpoint_settings(args)
+    threads = args.threads
+    if endpoint is not None:
+        # One thread more than may be pending, so the one past the limit is answered 429
+        # instead of waiting in gunicorn's queue.
+        threads = max(threads, endpoint.max_pending + 1)
     options: dict[str, object] = {
         "bind": f"{args.host}:{args.port}",
         "workers": args.workers,
-        "threads": args.threads,
+        "threads": threads,
         "worker_class": "gthread",
         "timeout": args.timeout,
         "preload_app": False,
     }
-    ModelServer(args.entry_script.resolve(), args.model_dir.resolve(), args.api_key, options).run()
+    ModelServer(
+        args.entry_script.resolve(), args.model_dir.resolve(), args.api_key, options, endpoint
+    ).run()
 
 
 if __name__ == "__main__":

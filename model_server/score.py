@@ -20,11 +20,14 @@ _session: ort.InferenceSession | None = None
 _numeric: list[str] = []
 _categorical: list[str] = []
 _missing_string = ""
+# Read by the server for GET /swagger.json (set in init(), once the feature list is known).
+input_sample: dict | None = None
+output_sample: list = [0, 0.0123]
 
 
 def init() -> None:
     """Load `$AZUREML_MODEL_DIR/model/fraud.onnx` and the feature list written next to it."""
-    global _session, _numeric, _categorical, _missing_string
+    global _session, _numeric, _categorical, _missing_string, input_sample
     folder = os.path.join(os.environ["AZUREML_MODEL_DIR"], "model")
     with open(os.path.join(folder, "metadata.json"), encoding="utf-8") as handle:
         metadata = json.load(handle)
@@ -42,6 +45,9 @@ def init() -> None:
     _categorical = [f["name"] for f in features if f["kind"] == "categorical"]
     _missing_string = metadata.get("missing_string", "")
     _session = session
+    example = [0.0 if f["kind"] == "numeric" else "" for f in features]
+    columns = [f["name"] for f in features]
+    input_sample = {"input_data": {"columns": columns, "index": [0], "data": [example]}}
 
 
 def _split_frame(raw_data: str | bytes) -> tuple[list[str], list[list[object]]]:

@@ -2,7 +2,15 @@
 
 Each producer registers its own key and value schemas (as the cloud demo's Python producers do)
 and sends Avro in Confluent's wire format, keyed by TransactionID, with acks from all replicas
-and idempotence. Record timestamps are the wall clock at send time, as in the cloud demo.
+and idempotence, through librdkafka (confluent-kafka) with Java's murmur2 partitioner, so a key
+lands on the partition a Java or Flink producer would pick. Rows are read and encoded a block at
+a time (`csv_source.read_batches`, `avro_batch.BatchEncoder`); see BENCHMARKS.md for figures.
+
+Record timestamps: the wall clock at send time (the cloud demo's way) or TransactionDT, and
+pacing as fast as possible or real time with a speed-up: see `producers/timing.py`.
+
+Kaggle's train_* or test_* files: test_transaction.csv has no isFraud, so its rows are written
+with a value schema where isFraud is `["null", "int"]` (null); see `schemas_for`.
 """
 
 from __future__ import annotations
@@ -10,24 +18,33 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Literal
 
-from kafka import KafkaProducer
+import numpy as np
+from confluent_kafka import KafkaError, Producer
 
 from emulator.avro_schemas import FieldSpec, key_record_name, record_schema, value_record_name
 from emulator.kafka.topics import list_topics
 from emulator.schema_registry.client import SchemaRegistryClient
+from producers.avro_batch import BatchEncoder, Field
 from producers.columns import (
+    IDENTITY_COLUMNS,
     IDENTITY_HEADER,
     KEY_COLUMN,
     PIPELINE_IDENTITY_COLUMNS,
     PIPELINE_TRANSACTION_COLUMNS,
+    TRANSACTION_COLUMNS,
     TRANSACTION_HEADER,
     Column,
 )
-from producers.csv_source import DeadLetters, read_records
-from producers.wire import AvroEncoder
+from producers.csv_source import DeadLetters, read_batches, read_header, read_int_columns
+from producers.timing import TIMESTAMP_MODES, DtIndex, EventClock, clock_for
+
+Columns = Literal["pipeline", "all"]
+Split = Literal["train", "test"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +53,18 @@ class TopicSource:
     csv_file: str
     header: list[str]
     columns: list[Column]
+    # Fields of the CSV that may be absent (test_transaction.csv has no isFraud): they are
+    # written as null, so the value schema makes them nullable.
+    unlabelled: frozenset[str] = frozenset()
+
+    def for_split(self, split: Split) -> TopicSource:
+        return replace(self, csv_file=self.csv_file.replace("train_", f"{split}_", 1))
+
+    def with_columns(self, columns: Columns) -> TopicSource:
+        if columns == "pipeline":
+            return self
+        every = TRANSACTION_COLUMNS if self.header == TRANSACTION_HEADER else IDENTITY_COLUMNS
+        return replace(self, columns=every)
 
 
 TRANSACTIONS = TopicSource(
@@ -49,34 +78,128 @@ IDENTITIES = TopicSource(
 @dataclass
 class TopicSummary:
     topic: str
-    sent: int = 0
-    failed: int = 0
+    sent: int = 0  # accepted by the producer (and not reported failed)
+    failed: int = 0  # delivery failed after librdkafka's retries
     dead_lettered: int = 0
     bytes: int = 0
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
+    interrupted: bool = False
 
     @property
     def rate(self) -> float:
         return self.sent / self.seconds if self.seconds else 0.0
 
+    def line(self) -> str:
+        return (
+            f"{self.topic}: {self.sent:,} sent, {self.failed} failed, "
+            f"{self.dead_lettered} dead-lettered, {self.bytes / 1e6:.1f} MB, "
+            f"{self.rate:,.0f} records/s{' (interrupted)' if self.interrupted else ''}"
+        )
+
+
+def _fields(source: TopicSource) -> tuple[list[Column], list[FieldSpec]]:
+    value = [c for c in source.columns if c.name != KEY_COLUMN]
+    specs = [
+        FieldSpec(c.name, c.sql_type, c.nullable or c.name in source.unlabelled) for c in value
+    ]
+    return value, specs
+
 
 def schemas_for(source: TopicSource) -> tuple[dict, dict]:
-    """Key record `<topic>_key` holding TransactionID; value record with the other columns."""
+    """Key record `<topic>_key` holding TransactionID; value record with the other columns.
+
+    isFraud stays in the value record of an unlabelled file, as `["null", "int"]` with a null
+    default, rather than being dropped: every row keeps the table's field names and order, a
+    reader schema with a nullable isFraud resolves it, and `isFraud IS NULL` marks the rows.
+    """
     key = [c for c in source.columns if c.name == KEY_COLUMN]
-    value = [c for c in source.columns if c.name != KEY_COLUMN]
-
-    def specs(columns: list[Column]) -> list[FieldSpec]:
-        return [FieldSpec(c.name, c.sql_type, c.nullable) for c in columns]
-
+    _, value_specs = _fields(source)
+    key_specs = [FieldSpec(c.name, c.sql_type, c.nullable) for c in key]
     return (
-        record_schema(key_record_name(source.topic), specs(key)),
-        record_schema(value_record_name(source.topic), specs(value)),
+        record_schema(key_record_name(source.topic), key_specs),
+        record_schema(value_record_name(source.topic), value_specs),
     )
 
 
 class MissingTopicError(RuntimeError):
     """Confluent Cloud does not create topics on first write; neither does the local broker."""
+
+
+def producer_config(bootstrap_servers: str) -> dict[str, object]:
+    """librdkafka settings: the cloud demo's guarantees, batched for throughput."""
+    return {
+        "bootstrap.servers": bootstrap_servers,
+        "acks": "all",
+        "enable.idempotence": True,
+        "linger.ms": 50,
+        "batch.size": 1_000_000,
+        "batch.num.messages": 100_000,
+        "queue.buffering.max.messages": 500_000,
+        "queue.buffering.max.kbytes": 1_048_576,
+        "compression.type": "none",
+        "partitioner": "murmur2_random",  # Java's default partitioner for keyed records
+        "delivery.report.only.error": True,  # a callback per failure, not per record
+    }
+
+
+@dataclass
+class Replay:
+    """What every topic's thread shares: timestamps, pacing, the stop flag."""
+
+    timestamps: str = "wall"
+    speedup: float | None = None
+    clock: EventClock | None = None
+    dt_index: DtIndex | None = None
+    started: float = 0.0  # time.monotonic() at the replay's start
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def row_dts(self, source: TopicSource, batch) -> tuple[np.ndarray, np.ndarray] | None:
+        """(TransactionDT, known) per row, or None when neither timestamps nor pacing need it."""
+        if self.clock is None:
+            return None
+        if "TransactionDT" in batch.values:
+            dts = batch.values["TransactionDT"]
+            return dts, np.ones(len(dts), dtype=bool)
+        assert self.dt_index is not None
+        return self.dt_index.lookup(batch.values[KEY_COLUMN])
+
+
+def _produce_batch(
+    producer: Producer,
+    topic: str,
+    values: bytes,
+    value_starts: list[int],
+    keys: bytes,
+    key_starts: list[int],
+    timestamps: list[int] | None,
+    due: list[float] | None,
+    replay: Replay,
+    summary: TopicSummary,
+) -> None:
+    produce, poll = producer.produce, producer.poll
+    n = len(value_starts) - 1
+    for i in range(n):
+        if due is not None:
+            wait = replay.started + due[i] - time.monotonic()
+            while wait > 0 and not replay.stop.is_set():
+                poll(min(wait, 0.2))
+                wait = replay.started + due[i] - time.monotonic()
+        if replay.stop.is_set():
+            return
+        value = values[value_starts[i] : value_starts[i + 1]]
+        key = keys[key_starts[i] : key_starts[i + 1]]
+        timestamp = timestamps[i] if timestamps is not None else 0
+        while True:
+            try:
+                produce(topic, value, key, timestamp=timestamp)
+                break
+            except BufferError:  # the local queue is full: let deliveries drain it
+                poll(0.05)
+        summary.sent += 1
+        summary.bytes += len(value) + len(key)
+        if i % 5000 == 0:
+            poll(0)
 
 
 def produce_topic(
@@ -86,58 +209,113 @@ def produce_topic(
     source: TopicSource,
     summary: TopicSummary,
     dead_letter_dir: Path,
+    replay: Replay | None = None,
 ) -> None:
+    replay = replay or Replay(started=time.monotonic())
+    path = data_dir / source.csv_file
+    header = read_header(path, source.header)
+    absent = frozenset(c.name for c in source.columns if c.name not in header)
+    source = replace(source, unlabelled=absent)
     registry = SchemaRegistryClient(registry_url)
     key_schema, value_schema = schemas_for(source)
-    key_encoder = AvroEncoder(registry.register(f"{source.topic}-key", key_schema), key_schema)
-    value_encoder = AvroEncoder(
-        registry.register(f"{source.topic}-value", value_schema), value_schema
-    )
-    producer = KafkaProducer(
-        bootstrap_servers=bootstrap_servers,
-        acks="all",
-        enable_idempotence=True,
-        linger_ms=20,
-        batch_size=256 * 1024,
-        retries=5,
+    key_id = registry.register(f"{source.topic}-key", key_schema)
+    value_id = registry.register(f"{source.topic}-value", value_schema)
+    value_columns, specs = _fields(source)
+    key_encoder = BatchEncoder(key_id, [Field(KEY_COLUMN, source.columns[0].kind, False)])
+    value_encoder = BatchEncoder(
+        value_id,
+        [Field(c.name, c.kind, s.nullable) for c, s in zip(value_columns, specs, strict=True)],
     )
     dead_letters = DeadLetters(dead_letter_dir / f"{source.topic}.dead-letter.tsv")
+    if dead_letters.path.exists():
+        dead_letters.path.unlink()  # one file per replay, not an ever-growing one
 
-    def failed(error: Exception) -> None:
-        summary.failed += 1
-        if len(summary.errors) < 5:
-            summary.errors.append(str(error))
+    def on_delivery(error: KafkaError | None, _message: object) -> None:
+        if error is not None:
+            summary.failed += 1
+            summary.sent -= 1
+            if len(summary.errors) < 5:
+                summary.errors.append(str(error))
 
+    producer = Producer({**producer_config(bootstrap_servers), "on_delivery": on_delivery})
     start = time.monotonic()
     try:
-        records = read_records(
-            data_dir / source.csv_file, source.header, source.columns, dead_letters
-        )
-        for record in records:
-            key = key_encoder.encode({KEY_COLUMN: record.pop(KEY_COLUMN)})
-            value = value_encoder.encode(record)
-            producer.send(source.topic, key=key, value=value).add_errback(failed)
-            summary.sent += 1
-            summary.bytes += len(key) + len(value)
+        for batch in read_batches(path, source.header, source.columns, dead_letters):
+            summary.dead_lettered = dead_letters.count
+            if replay.stop.is_set():
+                break
+            values, value_starts = value_encoder.encode(batch)
+            keys, key_starts = key_encoder.encode(batch)
+            timestamps = due = None
+            known = replay.row_dts(source, batch)
+            if known is not None:
+                dts, found = known
+                clock = replay.clock
+                assert clock is not None
+                if replay.timestamps == "event":
+                    # an identity without its transaction gets the wall clock (0 = now)
+                    timestamps = np.where(found, clock.timestamps_ms(dts), 0).tolist()
+                if replay.speedup:
+                    due = np.where(found, clock.due_seconds(dts, replay.speedup), 0.0).tolist()
+            _produce_batch(
+                producer,
+                source.topic,
+                values,
+                value_starts,
+                keys,
+                key_starts,
+                timestamps,
+                due,
+                replay,
+                summary,
+            )
     finally:
-        producer.flush()
-        producer.close()
+        summary.interrupted = replay.stop.is_set()
+        remaining = producer.flush(60)
+        if remaining:
+            summary.failed += remaining
+            summary.sent -= remaining
+            summary.errors.append(f"{remaining} records still undelivered after 60 s")
         summary.dead_lettered = dead_letters.count
         summary.seconds = time.monotonic() - start
 
 
-def _report(summaries: list[TopicSummary], done: threading.Event) -> None:
-    interactive = sys.stdout.isatty()
+def _report(
+    summaries: list[TopicSummary], done: threading.Event, out: Callable[[str], None] | None
+) -> None:
+    """A live line on a terminal (every 0.5 s), a plain line every 5 s otherwise."""
+    interactive = out is None and sys.stdout.isatty()
+    began = time.monotonic()
     last = {s.topic: 0 for s in summaries}
-    while not done.wait(1.0 if interactive else 5.0):
+    last_time = began
+    while not done.wait(0.5 if interactive else 5.0):
+        now = time.monotonic()
         parts = []
         for s in summaries:
-            parts.append(f"{s.topic} {s.sent:>9,} ({s.sent - last[s.topic]:,}/interval)")
+            rate = (s.sent - last[s.topic]) / (now - last_time)
+            parts.append(f"{s.topic} {s.sent:>9,} ({rate:>8,.0f}/s)")
             last[s.topic] = s.sent
-        line = "  producing: " + " | ".join(parts)
-        print(f"\r{line}" if interactive else line, end="" if interactive else "\n", flush=True)
+        last_time = now
+        line = f"  producing {now - began:5.0f}s: " + " | ".join(parts)
+        if interactive:
+            print(f"\r{line}", end="", flush=True)
+        elif out is not None:
+            out(line)
+        else:
+            print(line, flush=True)
     if interactive:
         print()
+
+
+def data_files(data_dir: Path, split: Split | None = None) -> Split:
+    """Which of Kaggle's file pairs to read: `split`, else train_* if present, else test_*."""
+    if split is not None:
+        return split
+    if (data_dir / TRANSACTIONS.csv_file).exists():
+        return "train"
+    if (data_dir / TRANSACTIONS.for_split("test").csv_file).exists():
+        return "test"
+    return "train"
 
 
 def produce_dataset(
@@ -147,8 +325,22 @@ def produce_dataset(
     dead_letter_dir: Path,
     sources: tuple[TopicSource, ...] = (TRANSACTIONS, IDENTITIES),
     show_progress: bool = True,
+    *,
+    split: Split | None = None,
+    columns: Columns = "pipeline",
+    timestamps: str = "wall",
+    speedup: float | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> list[TopicSummary]:
-    """Produce every source in its own thread; returns one summary per topic."""
+    """Produce every source in its own thread; returns one summary per topic.
+
+    Ctrl-C stops reading, flushes what the producers accepted, and still returns the summaries
+    (marked `interrupted`). `progress` receives the periodic lines instead of stdout.
+    """
+    if timestamps not in TIMESTAMP_MODES:
+        raise ValueError(f"timestamps must be one of {TIMESTAMP_MODES}, not {timestamps!r}")
+    if speedup is not None and speedup <= 0:
+        raise ValueError("speedup must be positive")
     existing = list_topics(bootstrap_servers)
     missing = [s.topic for s in sources if s.topic not in existing]
     if missing:
@@ -156,32 +348,49 @@ def produce_dataset(
             f"topics {missing} do not exist: create the tables first "
             "(ccflink sql pyflink_jobs/sql/01_source_tables.sql)"
         )
+    chosen = data_files(data_dir, split)
+    sources = tuple(s.for_split(chosen).with_columns(columns) for s in sources)
+    replay = Replay(timestamps=timestamps, speedup=speedup)
+    if timestamps == "event" or speedup:
+        transactions = data_dir / TRANSACTIONS.for_split(chosen).csv_file
+        pre = read_int_columns(transactions, [KEY_COLUMN, "TransactionDT"])
+        replay.clock = clock_for(pre["TransactionDT"], int(time.time() * 1000))
+        replay.dt_index = DtIndex.build(pre[KEY_COLUMN], pre["TransactionDT"])
+    replay.started = time.monotonic()
     summaries = [TopicSummary(s.topic) for s in sources]
     failures: list[BaseException] = []
 
     def run(source: TopicSource, summary: TopicSummary) -> None:
         try:
             produce_topic(
-                bootstrap_servers, registry_url, data_dir, source, summary, dead_letter_dir
+                bootstrap_servers, registry_url, data_dir, source, summary, dead_letter_dir, replay
             )
         except BaseException as error:
             failures.append(error)
+            replay.stop.set()
 
     threads = [
         threading.Thread(target=run, args=pair, name=f"produce-{pair[0].topic}")
         for pair in zip(sources, summaries, strict=True)
     ]
     done = threading.Event()
-    reporter = threading.Thread(target=_report, args=(summaries, done), daemon=True)
+    reporter = threading.Thread(target=_report, args=(summaries, done, progress), daemon=True)
     if show_progress:
         reporter.start()
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join()
-    done.set()
-    if show_progress:
-        reporter.join()
+    try:
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(0.2)
+    except KeyboardInterrupt:
+        replay.stop.set()
+        for thread in threads:
+            thread.join()
+    finally:
+        done.set()
+        if show_progress:
+            reporter.join()
     if failures:
         raise failures[0]
     return summaries

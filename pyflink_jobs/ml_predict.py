@@ -17,7 +17,7 @@ from pyflink.table import DataTypes
 from pyflink.table.types import DataType
 from pyflink.table.udf import TableFunction, udtf
 
-from pyflink_jobs.ml_formats import PredictionError, pandas_dataframe_body, parse_json_array
+from pyflink_jobs.ml_formats import ModelCodec, PredictionError
 
 RETRYABLE = {429, 503}
 
@@ -39,7 +39,7 @@ def flink_type(sql_type: str) -> DataType:
     if normalized.startswith(("VARCHAR", "CHAR")):
         return DataTypes.STRING()
     if normalized not in _SCALAR_TYPES:
-        raise ValueError(f"model OUTPUT type {sql_type} is not supported by the emulator")
+        raise ValueError(f"model column type {sql_type} is not supported by the emulator")
     return _SCALAR_TYPES[normalized]()
 
 
@@ -66,18 +66,6 @@ class PredictSettings:
         )
 
 
-def _coerce(value: Any, sql_type: str) -> Any:
-    """Widen to the model INPUT type, as Confluent casts arguments to the INPUT columns."""
-    if value is None:
-        return None
-    normalized = sql_type.strip().upper()
-    if normalized in {"DOUBLE", "FLOAT"}:
-        return float(value)
-    if normalized in {"INT", "INTEGER", "BIGINT", "SMALLINT", "TINYINT"}:
-        return int(value)
-    return value
-
-
 def _retry_delay(response: requests.Response, attempt: int) -> float:
     header = response.headers.get("Retry-After", "")
     if header.isdigit():
@@ -87,18 +75,10 @@ def _retry_delay(response: requests.Response, attempt: int) -> float:
 
 class AzureMLPredict(TableFunction):
     def __init__(
-        self,
-        model: str,
-        input_names: list[str],
-        input_types: list[str],
-        output_count: int,
-        endpoint: Endpoint,
-        settings: PredictSettings,
+        self, model: str, codec: ModelCodec, endpoint: Endpoint, settings: PredictSettings
     ) -> None:
         self.model = model
-        self.input_names = input_names
-        self.input_types = input_types
-        self.output_count = output_count
+        self.codec = codec
         self.endpoint = endpoint
         self.settings = settings
         self._session: requests.Session | None = None
@@ -106,11 +86,7 @@ class AzureMLPredict(TableFunction):
     def open(self, function_context: Any) -> None:
         self._session = requests.Session()
         self._session.headers.update(
-            {
-                "Authorization": f"Bearer {self.endpoint.api_key}",
-                "Content-Type": "application/json",
-                "Accept": "application/json",
-            }
+            {"Authorization": f"Bearer {self.endpoint.api_key}", **self.codec.headers()}
         )
         if self.endpoint.deployment:
             self._session.headers["azureml-model-deployment"] = self.endpoint.deployment
@@ -120,9 +96,7 @@ class AzureMLPredict(TableFunction):
             self._session.close()
 
     def eval(self, *arguments: Any):
-        row = [_coerce(v, t) for v, t in zip(arguments, self.input_types, strict=True)]
-        body = pandas_dataframe_body(self.input_names, row)
-        yield tuple(parse_json_array(self._post(body), self.output_count))
+        yield self.codec.decode(self._post(self.codec.encode(arguments)))
 
     def _post(self, body: bytes) -> bytes:
         assert self._session is not None
@@ -151,18 +125,18 @@ class AzureMLPredict(TableFunction):
 
 def predict_function(
     model: str,
-    input_columns: list[tuple[str, str]],
-    output_columns: list[tuple[str, str]],
+    codec: ModelCodec,
     endpoint: Endpoint,
     settings: PredictSettings,
 ):
-    """The user-defined table function for one model version, typed by its OUTPUT."""
-    function = AzureMLPredict(
-        model,
-        [name for name, _ in input_columns],
-        [sql_type for _, sql_type in input_columns],
-        len(output_columns),
-        endpoint,
-        settings,
+    """The user-defined table function for one model version, typed by its INPUT and OUTPUT.
+
+    Declaring the INPUT types lets Flink's planner check the arguments as Confluent does:
+    implicit numeric widening (an INT or a BIGINT into a DOUBLE input) passes, a STRING into
+    a DOUBLE input is refused when the statement is planned.
+    """
+    return udtf(
+        AzureMLPredict(model, codec, endpoint, settings),
+        input_types=[flink_type(t) for _, t in codec.input_columns],
+        result_types=[flink_type(t) for _, t in codec.output_columns],
     )
-    return udtf(function, result_types=[flink_type(t) for _, t in output_columns])

@@ -35,6 +35,7 @@ from emulator.dialect.statements import (
 )
 from emulator.dialect.text import DialectError
 from emulator.flink.cluster import connector_jars
+from pyflink_jobs.ml_formats import ModelCodec
 from pyflink_jobs.ml_predict import Endpoint, PredictSettings, predict_function
 
 # Python functions must run in the TaskManager's own Python workers, not inside this client
@@ -99,6 +100,18 @@ def _first_line(text: str) -> str:
     return line if len(line) <= 80 else line[:77] + "..."
 
 
+def _flink_detail(message: str) -> str:
+    """The meaningful part of a Py4J error: the exception line and what it goes on to say."""
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    start = next((i for i, line in enumerate(lines) if "Exception:" in line), 0)
+    detail = lines[start : start + 1]
+    for line in lines[start + 1 : start + 6]:
+        if line.startswith(("at ", "Caused by")):
+            break
+        detail.append(line)
+    return " ".join(detail)[:1500] if detail else "unknown error"
+
+
 def _column_type(type_text: str) -> tuple[str, bool]:
     """Flink's printed type without time-attribute markers, and whether it is nullable."""
     cleaned = re.sub(r"\s*\*(ROWTIME|PROCTIME)\*", "", type_text).strip()
@@ -114,6 +127,7 @@ class ConfluentSession:
         self.t_env = self._create_environment()
         self._functions = 0
         self._next_name: str | None = None
+        self._predict_functions: dict[str, ModelVersion] = {}
         for table in self.catalog.tables.values():
             self.t_env.execute_sql(tables.flink_ddl(settings, table))
 
@@ -125,6 +139,8 @@ class ConfluentSession:
         config.set("rest.port", str(self.settings.ports.flink_rest))
         config.set("pipeline.jars", ";".join(p.as_uri() for p in connector_jars(self.settings)))
         config.set("python.executable", self.settings.python)
+        # One slot per statement: the client's default would be this machine's core count.
+        config.set("parallelism.default", "1")
         for key, value in CONFLUENT_SESSION_DEFAULTS.items():
             config.set(key, value)
         return t_env
@@ -153,8 +169,7 @@ class ConfluentSession:
             self._record(name, statement.text, "FAILED", detail=str(error))
             raise StatementError(f"{where}: {_first_line(statement.text)}\n  {error}") from None
         except Exception as error:  # Flink's own errors arrive as Py4J exceptions
-            message = str(error).strip().splitlines()
-            detail = next((m for m in message if "Exception:" in m), message[0] if message else "")
+            detail = self._explain_predict(_flink_detail(str(error)))
             origin = "Flink" if type(error).__module__.startswith("py4j") else type(error).__name__
             self._record(name, statement.text, "FAILED", detail=detail.strip())
             raise StatementError(
@@ -281,17 +296,25 @@ class ConfluentSession:
         version = max((v.version for v in model.versions), default=0) + 1
         if version > MAX_MODEL_VERSIONS:
             raise DialectError(f"model `{statement.name}` has {MAX_MODEL_VERSIONS} versions")
-        model.versions.append(
-            ModelVersion(
-                statement.name,
-                version,
-                statement.inputs,
-                statement.outputs,
-                statement.options,
-                statement.comment,
-            )
+        entry = ModelVersion(
+            statement.name,
+            version,
+            statement.inputs,
+            statement.outputs,
+            statement.options,
+            statement.comment,
         )
-        self._endpoint(model.versions[-1])  # refuse an unusable endpoint now, not at run time
+        if model.versions and (
+            model.versions[0].inputs != entry.inputs or model.versions[0].outputs != entry.outputs
+        ):
+            raise DialectError(
+                f"a new version of `{statement.name}` must keep its INPUT and OUTPUT; "
+                "only the WITH options change between versions"
+            )
+        # Refuse an unusable endpoint, format or input type now, not on the first row.
+        self._endpoint(entry)
+        self._codec(entry)
+        model.versions.append(entry)
         self.catalog.models[statement.name] = model
         self.catalog.save()
         return StatementResult(
@@ -354,6 +377,37 @@ class ConfluentSession:
             timeout_seconds=float(options.get("azureml.client_timeout", 30)),
         )
 
+    def _explain_predict(self, detail: str) -> str:
+        """Say which model's INPUT an ML_PREDICT call did not match, not our function name."""
+        match = re.search(r"Invalid function call:\s*(ML_PREDICT_\w+)\(([^)]*)\)", detail)
+        if not match or match.group(1) not in self._predict_functions:
+            return detail
+        version = self._predict_functions[match.group(1)]
+        expected = ", ".join(f"{c.name} {c.type}" for c in version.inputs)
+        return (
+            f"ML_PREDICT('{version.name}') arguments ({match.group(2)}) do not match the INPUT "
+            f"of model `{version.name}` version {version.version}: ({expected}). Numbers widen "
+            "implicitly; other types need a CAST."
+        )
+
+    @staticmethod
+    def _codec(version: ModelVersion) -> ModelCodec:
+        """Formats and types of a model version; refuses what Confluent refuses."""
+        options = version.options
+        return ModelCodec.create(
+            [(c.name, c.type) for c in version.inputs],
+            [(c.name, c.type) for c in version.outputs],
+            input_format=options.get("azureml.input_format"),
+            output_format=options.get("azureml.output_format"),
+            input_content_type=options.get("azureml.input_content_type"),
+            output_content_type=options.get("azureml.output_content_type"),
+            params={
+                k.removeprefix("azureml.params."): v
+                for k, v in options.items()
+                if k.startswith("azureml.params.")
+            },
+        )
+
     def _resolve_predict(self, call: PredictCall) -> tuple[str, list[str]]:
         model = self.catalog.models.get(call.model)
         if model is None:
@@ -369,10 +423,10 @@ class ConfluentSession:
         name = f"ML_PREDICT_{safe_model}_V{version.version}_{self._functions}"
         function = predict_function(
             call.model,
-            [(c.name, c.type) for c in version.inputs],
-            [(c.name, c.type) for c in version.outputs],
+            self._codec(version),
             self._endpoint(version),
             PredictSettings.from_map(call.config),
         )
         self.t_env.create_temporary_system_function(name, function)
+        self._predict_functions[name] = version
         return name, [c.name for c in version.outputs]

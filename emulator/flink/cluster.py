@@ -20,7 +20,7 @@ from emulator.process import ManagedProcess
 
 JOBMANAGER = "flink-jobmanager"
 TASKMANAGER = "flink-taskmanager"
-TASK_SLOTS = 8
+TASK_SLOTS = 12
 
 
 def flink_home() -> Path:
@@ -62,7 +62,7 @@ def overrides(settings: Settings) -> dict[str, Any]:
         "taskmanager.bind-host": host,
         "taskmanager.host": host,
         "taskmanager.numberOfTaskSlots": TASK_SLOTS,
-        "taskmanager.memory.process.size": "3g",
+        "taskmanager.memory.process.size": "4g",
         "rest.address": host,
         "rest.bind-address": host,
         "rest.port": settings.ports.flink_rest,

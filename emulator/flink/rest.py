@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import requests
+
+_EXCEPTION_LINE = re.compile(r"^(Caused by: )?[\w.$]+(Error|Exception): ")
+_JAVA_PACKAGES = ("java.", "javax.", "org.", "com.", "Caused by: java.", "Caused by: org.")
 
 # Flink job states -> Confluent statement statuses.
 STATUS_BY_JOB_STATE = {
@@ -34,15 +38,22 @@ class FlinkRest:
         return response.json().get("state")
 
     def failure(self, job_id: str) -> str | None:
-        """The root exception's first line, as Confluent shows a failed statement's detail."""
+        """Why a job failed, in one line, as Confluent shows a failed statement's detail.
+
+        A Python function's error is inside the Java stack trace; its own line (a Python
+        exception class, not a Java one) says more than the Java wrapper around it.
+        """
         response = requests.get(f"{self.url}/jobs/{job_id}/exceptions", timeout=5)
         if not response.ok:
             return None
-        root = response.json().get("rootException") or ""
-        for line in root.splitlines():
-            if "Exception" in line or "Error" in line:
-                return line.strip()[:500]
-        return root.strip()[:500] or None
+        data = response.json()
+        entries = (data.get("exceptionHistory") or {}).get("entries") or []
+        text = data.get("root-exception") or (entries[0].get("stacktrace", "") if entries else "")
+        lines = [line.strip() for line in text.splitlines()]
+        exceptions = [line for line in lines if _EXCEPTION_LINE.match(line)]
+        python = [line for line in exceptions if not line.startswith(_JAVA_PACKAGES)]
+        chosen = (python or exceptions or [line for line in lines if line] or [None])[-1]
+        return chosen[:1000] if chosen else None
 
     def cancel(self, job_id: str, wait_seconds: float = 20.0) -> str | None:
         """Cancel and wait until the job has stopped; returns its last state."""

@@ -73,10 +73,35 @@ def test_health_route(client: FlaskClient) -> None:
     assert (response.status_code, response.text) == (200, "Healthy")
 
 
-def test_swagger_is_404_json_without_schema(client: FlaskClient) -> None:
+def test_swagger_describes_the_scripts_samples(client: FlaskClient) -> None:
     response = client.get("/swagger.json")
+    assert response.status_code == 200 and response.is_json
+    document = response.get_json()
+    assert document["swagger"] == "2.0"
+    service_input = document["definitions"]["ServiceInput"]
+    assert service_input["example"]["input_data"]["columns"] == FEATURES
+    assert service_input["properties"]["input_data"]["type"] == "object"
+    output = document["definitions"]["ServiceOutput"]
+    assert output["type"] == "array" and output["example"] == score.output_sample
+    for version, openapi in [("3", "3.0.3"), ("3.0", "3.0.3"), ("3.1", "3.1.0")]:
+        document = client.get(f"/swagger.json?version={version}").get_json()
+        assert document["openapi"] == openapi
+        assert document["components"]["schemas"]["ServiceOutput"]["example"] == [0, 0.0123]
+
+
+def test_swagger_without_samples_is_generic_and_bad_versions_are_404(
+    tmp_path: Path, model_dir: Path
+) -> None:
+    script = tmp_path / "plain.py"
+    script.write_text("def init():\n    pass\n\ndef run(raw_data):\n    return [1]\n")
+    client = create_app(script, model_dir, [PRIMARY]).test_client()
+    document = client.get("/swagger.json").get_json()
+    assert document["definitions"]["ServiceInput"] == {"type": "object", "example": {}}
+    response = client.get("/swagger.json?version=5")
     assert response.status_code == 404
-    assert "message" in response.get_json()
+    assert response.get_json() == {
+        "message": "Swagger version [5] is not valid. Supported versions: [2, 3, 3.1]."
+    }
 
 
 @pytest.mark.parametrize("headers", [{}, _auth("wrong"), {"Authorization": PRIMARY}])
@@ -121,17 +146,54 @@ def test_run_error_gives_500_with_the_azure_message(
 def test_non_utf8_body_is_400(client: FlaskClient) -> None:
     response = client.post("/score", data=b"\xff\xfe\xfa", headers=_auth())
     assert response.status_code == 400
-    assert response.get_json() == {"message": NOT_UTF8}
+    message = response.get_json()["message"]
+    assert message.startswith(f"{NOT_UTF8}: 'utf-8' codec can't decode byte 0xff in position 0")
 
 
 def test_request_ids_are_echoed_or_generated(client: FlaskClient) -> None:
     ids = {"x-request-id": "req-1", "x-ms-client-request-id": "client-9"}
     response = client.post("/score", json=_body([_row(1.0, "W")]), headers={**_auth(), **ids})
     assert response.headers["x-request-id"] == "req-1"
-    assert response.headers["x-ms-request-id"] == "req-1"
+    # azmlinfsrv 1.5.1: the legacy x-ms-request-id carries the client id when there is one
+    assert response.headers["x-ms-request-id"] == "client-9"
     assert response.headers["x-ms-client-request-id"] == "client-9"
     generated = client.post("/score", json=_body([_row(1.0, "W")]), headers=_auth())
     assert len(generated.headers["x-request-id"]) == 36
+    assert generated.headers["x-ms-request-id"] == generated.headers["x-request-id"]
+    assert "x-ms-client-request-id" not in generated.headers
+    legacy = client.get("/", headers={"x-ms-request-id": "old-style"})
+    assert legacy.headers["x-ms-client-request-id"] == "old-style"
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        ("x-request-id", "x-request-id must not exceed 100 characters"),
+        (
+            "x-ms-client-request-id",
+            "x-ms-request-id and x-ms-client-request-id must not exceed 100 characters",
+        ),
+    ],
+)
+def test_long_request_ids_are_431(client: FlaskClient, header: str, message: str) -> None:
+    response = client.get("/", headers={header: "a" * 101})
+    assert response.status_code == 431
+    assert response.get_json() == {"message": message}
+
+
+def test_get_score_passes_query_parameters_as_json(tmp_path: Path, model_dir: Path) -> None:
+    script = tmp_path / "echo.py"
+    script.write_text("def init():\n    pass\n\ndef run(raw_data):\n    return raw_data\n")
+    client = create_app(script, model_dir, [PRIMARY]).test_client()
+    response = client.get("/score?a=1&b=[1,2]&c=x&c=y", headers=_auth())
+    assert json.loads(response.get_json()) == {"a": 1, "b": [1, 2], "c": ["x", "y"]}
+    assert client.options("/score", headers=_auth()).status_code == 200
+    assert client.put("/score", headers=_auth()).get_json() == {
+        "message": "The method is not allowed for the requested URL."
+    }
+    # like Flask's request.data in azmlinfsrv, a form post reaches run() empty
+    form = client.post("/score", data={"k": "v"}, headers=_auth())
+    assert form.get_json() == ""
 
 
 def test_init_once_and_request_headers_reach_run_without_the_key(

@@ -1,0 +1,98 @@
+"""Producer throughput: synthetic IEEE-CIS rows into a throwaway broker + registry.
+
+Starts Kafka and the Schema Registry on free ports in a temporary state folder, creates the
+`transactions` and `identities` topics (6 partitions, as CREATE TABLE does), generates `--rows`
+synthetic transactions, produces both files with `producers.produce.produce_dataset` for each
+column set asked for, prints records/s per topic and the total seconds, and stops both services.
+
+    .venv/bin/python -m benchmarks.produce_throughput                # 590,540 rows, as Kaggle's
+    .venv/bin/python -m benchmarks.produce_throughput --rows 20000   # a quick run
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from emulator.config import PROJECT_ROOT, Settings
+from emulator.kafka import broker
+from emulator.kafka.topics import SEVEN_DAYS_MS, create_topic, list_topics
+from emulator.ports import free_ports
+from emulator.process import ManagedProcess
+from emulator.schema_registry import service as registry
+from producers.produce import produce_dataset
+from producers.synthetic import generate
+
+
+def _settings(state_dir: Path) -> Settings:
+    jars = Path(os.environ.get("CCFLINK_JARS_DIR", PROJECT_ROOT / ".ccflink" / "jars"))
+    return Settings(state_dir=state_dir, jars_dir=jars.resolve(), ports=free_ports())
+
+
+def run(rows: int, column_sets: list[str], timestamps: str, data: Path | None) -> None:
+    with tempfile.TemporaryDirectory(prefix="ccflink-bench-") as temp:
+        settings = _settings(Path(temp) / "state")
+        data_dir = data or Path(temp) / "data"
+        if data is None:
+            began = time.perf_counter()
+            files = generate(rows, data_dir, seed=42)
+            print(
+                f"generated {files.transactions:,} transactions and {files.identities:,} "
+                f"identities in {time.perf_counter() - began:.1f} s"
+            )
+        services = []
+        try:
+            services.append(broker.start(settings))
+            services.append(registry.start(settings))
+            for topic in ("transactions", "identities"):
+                create_topic(
+                    settings.bootstrap_servers, topic, 6, {"retention.ms": str(SEVEN_DAYS_MS)}
+                )
+            deadline = time.monotonic() + 30
+            while {"transactions", "identities"} - list_topics(settings.bootstrap_servers):
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the topics did not show up in the broker's metadata")
+                time.sleep(0.2)
+            for columns in column_sets:
+                began = time.perf_counter()
+                summaries = produce_dataset(
+                    settings.bootstrap_servers,
+                    settings.schema_registry_url,
+                    data_dir,
+                    settings.state_dir / "dead-letters",
+                    columns=columns,  # type: ignore[arg-type]
+                    timestamps=timestamps,
+                    show_progress=False,
+                )
+                total = time.perf_counter() - began
+                records = sum(s.sent for s in summaries)
+                print(f"columns={columns} timestamps={timestamps}:")
+                for summary in summaries:
+                    print(f"  {summary.line()} in {summary.seconds:.1f} s")
+                print(f"  total: {records:,} records in {total:.1f} s ({records / total:,.0f}/s)")
+        finally:
+            for service in reversed(services):
+                ManagedProcess(service.name, settings).stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=590_540, help="synthetic transactions")
+    parser.add_argument(
+        "--columns",
+        choices=("pipeline", "all", "both"),
+        default="both",
+        help="the pipeline's column subset, all 394 transaction columns, or both runs",
+    )
+    parser.add_argument("--timestamps", choices=("wall", "event"), default="wall")
+    parser.add_argument("--data", type=Path, help="existing train_*.csv folder (skips generating)")
+    args = parser.parse_args()
+    column_sets = ["pipeline", "all"] if args.columns == "both" else [args.columns]
+    run(args.rows, column_sets, args.timestamps, args.data)
+
+
+if __name__ == "__main__":
+    main()
