@@ -235,6 +235,9 @@ def _add_replay_arguments(parser: argparse.ArgumentParser) -> None:
 
 def cmd_connection_create(settings: Settings, args: argparse.Namespace) -> int:
     catalog = Catalog.for_state(settings.state_dir)
+    if args.name in catalog.connections:
+        _say(f"error: connection {args.name!r} already exists; `update` changes its key")
+        return 1
     catalog.connections[args.name] = Connection(
         name=args.name,
         type=args.type.lower(),
@@ -245,6 +248,65 @@ def cmd_connection_create(settings: Settings, args: argparse.Namespace) -> int:
     )
     catalog.save()
     _say(f"Created connection {args.name!r} ({args.type}, {args.endpoint}).")
+    return 0
+
+
+def _connection(settings: Settings, name: str) -> tuple[Catalog, Connection | None]:
+    catalog = Catalog.for_state(settings.state_dir)
+    connection = catalog.connections.get(name)
+    if connection is None:
+        _say(f"error: connection {name!r} does not exist; `ccflink flink connection list`")
+    return catalog, connection
+
+
+def cmd_connection_list(settings: Settings, args: argparse.Namespace) -> int:
+    from pyflink_jobs.session import format_rows
+
+    catalog = Catalog.for_state(settings.state_dir)
+    rows = [
+        (c.name, c.type.upper(), c.endpoint, c.cloud or "", c.region or "")
+        for c in sorted(catalog.connections.values(), key=lambda c: c.name)
+        if args.type is None or c.type == args.type.lower()
+    ]
+    _say(format_rows(["Name", "Type", "Endpoint", "Cloud", "Region"], rows))
+    return 0
+
+
+def cmd_connection_describe(settings: Settings, args: argparse.Namespace) -> int:
+    from emulator.catalog_commands import mask
+
+    _, connection = _connection(settings, args.name)
+    if connection is None:
+        return 1
+    for label, value in (
+        ("Name", connection.name),
+        ("Type", connection.type.upper()),
+        ("Endpoint", connection.endpoint),
+        ("Cloud", connection.cloud or "-"),
+        ("Region", connection.region or "-"),
+        ("API key", mask(connection.api_key)),
+    ):
+        _say(f"{label:<9} {value}")
+    return 0
+
+
+def cmd_connection_update(settings: Settings, args: argparse.Namespace) -> int:
+    catalog, connection = _connection(settings, args.name)
+    if connection is None:
+        return 1
+    connection.api_key = args.api_key
+    catalog.save()
+    _say(f"Updated the API key of connection {args.name!r}.")
+    return 0
+
+
+def cmd_connection_delete(settings: Settings, args: argparse.Namespace) -> int:
+    catalog, connection = _connection(settings, args.name)
+    if connection is None:
+        return 1
+    del catalog.connections[args.name]
+    catalog.save()
+    _say(f"Deleted connection {args.name!r}.")
     return 0
 
 
@@ -326,6 +388,24 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--endpoint", required=True)
     create.add_argument("--api-key", required=True)
     create.set_defaults(handler=cmd_connection_create)
+    listing = connection_commands.add_parser("list", help="list connections")
+    listing.add_argument("--cloud")
+    listing.add_argument("--region")
+    listing.add_argument("--type")
+    listing.set_defaults(handler=cmd_connection_list)
+    describe = connection_commands.add_parser("describe", help="one connection (key masked)")
+    describe.add_argument("name")
+    describe.set_defaults(handler=cmd_connection_describe)
+    update = connection_commands.add_parser("update", help="change a connection's API key")
+    update.add_argument("name")
+    update.add_argument("--cloud")
+    update.add_argument("--region")
+    update.add_argument("--api-key", required=True)
+    update.set_defaults(handler=cmd_connection_update)
+    delete = connection_commands.add_parser("delete", help="delete a connection")
+    delete.add_argument("name")
+    delete.add_argument("--force", action="store_true", help="accepted, as the confluent CLI's")
+    delete.set_defaults(handler=cmd_connection_delete)
     return parser
 
 

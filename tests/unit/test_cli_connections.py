@@ -1,0 +1,66 @@
+"""`ccflink flink connection ...`: connections in the catalog, keys readable by the owner."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from emulator import cli
+from emulator.catalog import Catalog
+
+SECRET = "super-secret-endpoint-key-1234"
+
+
+@pytest.fixture
+def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("CCFLINK_HOME", str(tmp_path))
+    return tmp_path
+
+
+def _create(name: str = "fraud-ep") -> int:
+    return cli.main(
+        ["flink", "connection", "create", name, "--cloud", "azure", "--region", "westeurope",
+         "--type", "azureml", "--endpoint", "https://x.westeurope.inference.ml.azure.com/score",
+         "--api-key", SECRET]
+    )  # fmt: skip
+
+
+def test_create_records_cloud_region_and_keeps_the_key_private(state: Path) -> None:
+    assert _create() == 0
+    connection = Catalog.for_state(state).connections["fraud-ep"]
+    assert (connection.cloud, connection.region, connection.api_key) == (
+        "azure",
+        "westeurope",
+        SECRET,
+    )
+    assert stat.S_IMODE((state / "catalog.json").stat().st_mode) == 0o600
+
+
+def test_create_twice_is_refused(state: Path) -> None:
+    assert _create() == 0
+    assert _create() == 1
+
+
+def test_list_and_describe_never_print_the_key(
+    state: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _create()
+    assert cli.main(["flink", "connection", "list", "--type", "azureml"]) == 0
+    assert cli.main(["flink", "connection", "describe", "fraud-ep"]) == 0
+    out = capsys.readouterr().out
+    assert "fraud-ep" in out and "AZUREML" in out
+    assert SECRET not in out
+    assert "*****1234" in out
+
+
+def test_update_changes_only_the_key_and_delete_removes(state: Path) -> None:
+    _create()
+    assert cli.main(["flink", "connection", "update", "fraud-ep", "--api-key", "new-key"]) == 0
+    connection = Catalog.for_state(state).connections["fraud-ep"]
+    assert connection.api_key == "new-key"
+    assert connection.endpoint.endswith("/score")
+    assert cli.main(["flink", "connection", "delete", "fraud-ep", "--force"]) == 0
+    assert "fraud-ep" not in Catalog.for_state(state).connections
+    assert cli.main(["flink", "connection", "describe", "fraud-ep"]) == 1
