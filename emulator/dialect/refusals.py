@@ -38,7 +38,9 @@ _RULES: list[tuple[re.Pattern[str], str]] = [
         "in Confluent Cloud (console or `confluent` CLI), not in SQL; `USE` selects them",
     ),
     (
-        re.compile(r"(?is)\bGROUP\s+BY\b[^;]*?\b(TUMBLE|HOP|SESSION)\s*\("),
+        # A group window is an item of GROUP BY itself (after plain keys, if any); a windowing
+        # TVF elsewhere in a query that also has a GROUP BY is fine.
+        re.compile(r"(?is)\bGROUP\s+BY\s+(?:[\w.`$]+\s*,\s*)*(TUMBLE|HOP|SESSION)\s*\("),
         "legacy group window functions are not supported in Confluent Cloud; use windowing "
         "table-valued functions, e.g. FROM TABLE(TUMBLE(TABLE t, DESCRIPTOR($rowtime), "
         "INTERVAL '1' MINUTE)) ... GROUP BY window_start, window_end",

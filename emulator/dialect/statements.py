@@ -14,12 +14,13 @@ from emulator.dialect.text import (
     DialectError,
     matching_paren,
     parse_options,
+    scan,
     split_top_level,
     string_literal,
     unquote,
 )
 
-_IDENT = r"(?:`[^`]+`|[A-Za-z_][\w$]*)"
+_IDENT = r"(?:`[^`]+`|[A-Za-z_$][\w$]*)"
 _NAME = rf"{_IDENT}(?:\.{_IDENT}){{0,2}}"
 
 
@@ -126,6 +127,20 @@ def _parse_columns(body: str) -> tuple[list[ColumnDef], list[str], tuple[str, st
     return columns, primary_key, watermark
 
 
+_AS_QUERY = re.compile(r"(?is)AS\s+(SELECT|WITH)\b")
+
+
+def _top_level_as_query(text: str) -> tuple[int, int] | None:
+    """(start of `AS`, start of the query) of CTAS, outside quotes and parentheses."""
+    for index, char, depth in scan(text):
+        if depth or char not in "aA" or (index and not text[index - 1].isspace()):
+            continue
+        match = _AS_QUERY.match(text, index)
+        if match:
+            return index, match.start(1)
+    return None
+
+
 def _parse_create_table(text: str) -> CreateTable:
     head = re.match(rf"(?is)^CREATE\s+TABLE\s+(IF\s+NOT\s+EXISTS\s+)?({_NAME})\s*", text)
     if not head:
@@ -140,10 +155,11 @@ def _parse_create_table(text: str) -> CreateTable:
         columns, primary_key, watermark = _parse_columns(rest[1:close])
         rest = rest[close + 1 :].strip()
     query = None
-    as_match = re.search(r"(?is)(?:^|\s)AS\s+(SELECT|WITH)\b", rest)
-    if as_match:
-        query = rest[as_match.start(1) :].strip()
-        rest = rest[: as_match.start()].strip()
+    as_at = _top_level_as_query(rest)
+    if as_at is not None:
+        as_start, query_start = as_at
+        query = rest[query_start:].strip()
+        rest = rest[:as_start].strip()
     rest = re.sub(r"(?is)^COMMENT\s+'(?:[^']|'')*'\s*", "", rest)
     key_columns: list[str] = []
     buckets = None

@@ -44,6 +44,13 @@ def _schema_text(body: dict[str, Any]) -> str:
     return body["schema"]
 
 
+def _compatibility_answer(messages: list[str]) -> Response:
+    answer: dict[str, Any] = {"is_compatible": not messages}
+    if _flag("verbose"):
+        answer["messages"] = messages
+    return _json(answer)
+
+
 def create_app(store: SchemaStore) -> Flask:
     app = Flask("schema_registry")
 
@@ -111,6 +118,16 @@ def create_app(store: SchemaStore) -> Flask:
     @app.get("/schemas/ids/<int:schema_id>/subjects")
     def schema_subjects(schema_id: int) -> Response:
         return _json(sorted({v.subject for v in store.usages(schema_id)}))
+
+    @app.post("/compatibility/subjects/<subject>/versions/<version>")
+    def test_compatibility(subject: str, version: str) -> Response:
+        messages = store.incompatibilities(subject, _schema_text(_body()), version)
+        return _compatibility_answer(messages)
+
+    @app.post("/compatibility/subjects/<subject>/versions")
+    def test_compatibility_all(subject: str) -> Response:
+        # Against the versions the subject's level names (none yet: compatible), as registering.
+        return _compatibility_answer(store.incompatibilities(subject, _schema_text(_body())))
 
     @app.get("/config")
     def get_global_config() -> Response:

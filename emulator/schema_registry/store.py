@@ -14,16 +14,10 @@ from typing import Any, Protocol
 
 import fastavro
 
+from emulator.schema_registry import compatibility as compat
+
 DEFAULT_COMPATIBILITY = "BACKWARD"
-COMPATIBILITY_LEVELS = {
-    "NONE",
-    "BACKWARD",
-    "BACKWARD_TRANSITIVE",
-    "FORWARD",
-    "FORWARD_TRANSITIVE",
-    "FULL",
-    "FULL_TRANSITIVE",
-}
+COMPATIBILITY_LEVELS = set(compat.LEVELS)
 
 
 class RegistryError(Exception):
@@ -220,16 +214,50 @@ class SchemaStore:
                 return self._config[subject]
             return self._config.get(None, DEFAULT_COMPATIBILITY)
 
+    def incompatibilities(
+        self, subject: str, schema_text: str, version: str | int | None = None
+    ) -> list[str]:
+        """Why `schema_text` may not follow the subject's versions under its level ([] if it may).
+
+        `version` checks against that one version (the level's direction, not its transitivity),
+        as `POST /compatibility/subjects/<s>/versions/<v>` does; None checks as registering does.
+        """
+        canonical = canonical_avro(schema_text)
+        with self._lock:
+            level = self.compatibility(subject)
+            if version is None:
+                current = [v for v in self._subjects.get(subject, []) if not v.deleted]
+            else:
+                current = [self.get_version(subject, version)]
+                level = level.removesuffix("_TRANSITIVE")
+            earlier = [compat.EarlierVersion(v.version, v.schema) for v in current]
+        try:
+            return compat.check(canonical, earlier, level)
+        except compat.SchemaParseError as error:
+            raise RegistryError(422, 42201, f"Invalid schema: {error}") from error
+
     # --- changes ------------------------------------------------------------------------------
 
     def register(self, subject: str, schema_text: str) -> int:
-        """Register under `subject`; an identical schema keeps its version and its global id."""
+        """Register under `subject`; an identical schema keeps its version and its global id.
+
+        A new schema must be compatible with the subject's live versions under the subject's
+        compatibility level (BACKWARD unless configured), or it is refused with 409.
+        """
         canonical = canonical_avro(schema_text)
         with self._lock:
             current = [v for v in self._subjects.get(subject, []) if not v.deleted]
             for entry in current:
                 if entry.schema == canonical:
                     return entry.schema_id
+            messages = self.incompatibilities(subject, canonical)
+            if messages:
+                raise RegistryError(
+                    409,
+                    409,
+                    f"Schema being registered is incompatible with an earlier schema for subject "
+                    f'"{subject}", details: [{", ".join(messages)}]',
+                )
             schema_id = self._id_by_schema.get(canonical)
             if schema_id is None:
                 schema_id = max(self._by_id, default=0) + 1

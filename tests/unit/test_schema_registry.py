@@ -227,6 +227,160 @@ def test_config_get_and_put(client: FlaskClient) -> None:
     assert_error(client.put("/config", json={"compatibility": "SOMETIMES"}), 422, 42203)
 
 
+# --- compatibility -------------------------------------------------------------------------
+
+SCHEMA_REQUIRED_NOTE: dict[str, Any] = {
+    **SCHEMA_A,
+    "fields": [{"name": "id", "type": "int"}, {"name": "note", "type": "string"}],
+}
+SCHEMA_NO_ID: dict[str, Any] = {
+    **SCHEMA_A,
+    "fields": [{"name": "note", "type": ["null", "string"], "default": None}],
+}
+
+
+def test_incompatible_schema_is_refused_with_409(client: FlaskClient) -> None:
+    register_id(client, "orders-value", compact(SCHEMA_A))
+    response = register(client, "orders-value", compact(SCHEMA_REQUIRED_NOTE))
+    assert_error(response, 409, 409)
+    message = body(response)["message"]
+    assert message.startswith(
+        "Schema being registered is incompatible with an earlier schema for subject "
+        '"orders-value", details: ['
+    )
+    assert "READER_FIELD_MISSING_DEFAULT_VALUE" in message and "'note'" in message
+    assert "{oldSchemaVersion: 1}" in message and "{compatibility: 'BACKWARD'}" in message
+    assert message.endswith("]")
+    # Nothing was registered.
+    assert body(client.get("/subjects/orders-value/versions")) == [1]
+
+
+def test_compatible_evolution_and_first_schema_are_accepted(client: FlaskClient) -> None:
+    # The first version of a subject is never checked; adding an optional field is BACKWARD.
+    register_id(client, "orders-value", compact(SCHEMA_REQUIRED_NOTE))
+    register_id(client, "other-value", compact(SCHEMA_A))
+    register_id(client, "other-value", compact(SCHEMA_B))
+    assert body(client.get("/subjects/other-value/versions")) == [1, 2]
+
+
+def test_confluent_kafka_client_sees_the_409(registry_url: str) -> None:
+    from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+    from confluent_kafka.schema_registry.error import SchemaRegistryError
+
+    registry = SchemaRegistryClient({"url": registry_url})
+    registry.register_schema("orders-value", Schema(compact(SCHEMA_A), "AVRO"))
+    with pytest.raises(SchemaRegistryError) as raised:
+        registry.register_schema("orders-value", Schema(compact(SCHEMA_REQUIRED_NOTE), "AVRO"))
+    assert raised.value.http_status_code == 409
+    assert raised.value.error_code == 409
+    assert registry.test_compatibility("orders-value", Schema(compact(SCHEMA_B), "AVRO"))
+
+
+@pytest.mark.parametrize(
+    ("level", "schema", "accepted"),
+    [
+        ("NONE", SCHEMA_REQUIRED_NOTE, True),
+        ("NONE", {"type": "string"}, True),
+        ("BACKWARD", SCHEMA_NO_ID, True),
+        ("FORWARD", SCHEMA_NO_ID, False),
+        ("FORWARD", SCHEMA_REQUIRED_NOTE, True),
+        ("FULL", SCHEMA_REQUIRED_NOTE, False),
+        ("FULL", SCHEMA_B, True),
+    ],
+)
+def test_subject_level_decides(
+    client: FlaskClient, level: str, schema: dict[str, Any], accepted: bool
+) -> None:
+    register_id(client, "orders-value", compact(SCHEMA_A))
+    client.put("/config/orders-value", json={"compatibility": level})
+    response = register(client, "orders-value", compact(schema))
+    if accepted:
+        assert response.status_code == 200, response.get_data(as_text=True)
+        assert body(client.get("/subjects/orders-value/versions")) == [1, 2]
+    else:
+        assert_error(response, 409, 409)
+        assert f"{{compatibility: '{level}'}}" in body(response)["message"]
+
+
+def test_global_level_applies_to_subjects_without_their_own(client: FlaskClient) -> None:
+    register_id(client, "orders-value", compact(SCHEMA_A))
+    client.put("/config", json={"compatibility": "NONE"})
+    register_id(client, "orders-value", compact(SCHEMA_REQUIRED_NOTE))
+    client.put("/config", json={"compatibility": "BACKWARD"})
+    client.put("/config/orders-value", json={"compatibility": "NONE"})
+    register_id(client, "orders-value", compact(SCHEMA_NO_ID))
+    client.put("/config/orders-value", json={"compatibility": "BACKWARD"})
+    # v1 again is its existing id (no check); a new schema needing `id` is refused.
+    assert register_id(client, "orders-value", compact(SCHEMA_A)) == 1
+    long_id = {**SCHEMA_A, "fields": [{"name": "id", "type": "long"}]}
+    assert_error(register(client, "orders-value", compact(long_id)), 409, 409)
+
+
+def test_transitive_level_checks_every_version(client: FlaskClient) -> None:
+    client.put("/config/orders-value", json={"compatibility": "NONE"})
+    register_id(client, "orders-value", compact(SCHEMA_NO_ID))  # v1: no id
+    register_id(client, "orders-value", compact(SCHEMA_B))  # v2: id, note
+    client.put("/config/orders-value", json={"compatibility": "BACKWARD"})
+    schema_c = {
+        **SCHEMA_B,
+        "fields": [*SCHEMA_B["fields"], {"name": "n", "type": "long", "default": 0}],
+    }
+    register_id(client, "orders-value", compact(schema_c))  # reads v2 (the latest)
+    client.put("/config/orders-value", json={"compatibility": "BACKWARD_TRANSITIVE"})
+    schema_d = {
+        **schema_c,
+        "fields": [*schema_c["fields"], {"name": "m", "type": "int", "default": 1}],
+    }
+    response = register(client, "orders-value", compact(schema_d))
+    assert_error(response, 409, 409)
+    assert "{oldSchemaVersion: 1}" in body(response)["message"]
+
+
+def test_deleted_versions_are_not_checked(client: FlaskClient) -> None:
+    register_id(client, "orders-value", compact(SCHEMA_A))
+    client.delete("/subjects/orders-value")
+    register_id(client, "orders-value", compact(SCHEMA_REQUIRED_NOTE))
+
+
+def test_compatibility_route(client: FlaskClient) -> None:
+    register_id(client, "orders-value", compact(SCHEMA_A))
+    url = "/compatibility/subjects/orders-value/versions"
+    assert body(client.post(f"{url}/latest", json={"schema": compact(SCHEMA_B)})) == {
+        "is_compatible": True
+    }
+    assert body(client.post(f"{url}/1", json={"schema": compact(SCHEMA_REQUIRED_NOTE)})) == {
+        "is_compatible": False
+    }
+    verbose = body(
+        client.post(f"{url}/latest?verbose=true", json={"schema": compact(SCHEMA_REQUIRED_NOTE)})
+    )
+    assert verbose["is_compatible"] is False
+    assert any("READER_FIELD_MISSING_DEFAULT_VALUE" in m for m in verbose["messages"])
+    ok = body(client.post(f"{url}/latest?verbose=true", json={"schema": compact(SCHEMA_B)}))
+    assert ok == {"is_compatible": True, "messages": []}
+    # Nothing registers through this route.
+    assert body(client.get("/subjects/orders-value/versions")) == [1]
+    # The level's direction applies.
+    client.put("/config/orders-value", json={"compatibility": "FORWARD"})
+    assert body(client.post(f"{url}/1", json={"schema": compact(SCHEMA_REQUIRED_NOTE)})) == {
+        "is_compatible": True
+    }
+    client.put("/config/orders-value", json={"compatibility": "NONE"})
+    assert body(client.post(f"{url}/1", json={"schema": json.dumps("string")})) == {
+        "is_compatible": True
+    }
+    assert_error(client.post(f"{url}/9", json={"schema": compact(SCHEMA_B)}), 404, 40402)
+    assert_error(client.post(f"{url}/x", json={"schema": compact(SCHEMA_B)}), 422, 42202)
+    assert_error(
+        client.post(
+            "/compatibility/subjects/nope/versions/latest", json={"schema": compact(SCHEMA_B)}
+        ),
+        404,
+        40401,
+    )
+    assert_error(client.post(f"{url}/latest", json={"schema": "{bad"}), 422, 42201)
+
+
 # --- restart -------------------------------------------------------------------------------
 
 
