@@ -26,6 +26,13 @@ class TableEntry:
     partitions: int = DEFAULT_PARTITIONS
     watermark: tuple[str, str] | None = None
     options: dict[str, str] = field(default_factory=dict)
+    primary_key: list[str] = field(default_factory=list)
+
+    @property
+    def changelog_mode(self) -> str:
+        """Confluent's default: upsert with a primary key, append without."""
+        default = "upsert" if self.primary_key else "append"
+        return self.options.get("changelog.mode", default).lower()
 
     @property
     def value_columns(self) -> list[ColumnDef]:

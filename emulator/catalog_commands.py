@@ -63,7 +63,7 @@ def mask(value: str) -> str:
 
 def effective_options(table: TableEntry) -> dict[str, str]:
     options = {**TABLE_DEFAULTS, **table.options}
-    options.setdefault("changelog.mode", "append")
+    options["changelog.mode"] = table.changelog_mode
     if table.key_columns:
         options.setdefault("key.format", "avro-registry")
     return dict(sorted(options.items()))

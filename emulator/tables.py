@@ -48,14 +48,22 @@ def table_entry(statement: CreateTable, columns: list[ColumnDef] | None = None) 
     missing = [k for k in statement.key_columns if k not in names]
     if missing:
         raise DialectError(f"DISTRIBUTED BY / PRIMARY KEY names unknown columns: {missing}")
-    return TableEntry(
+    entry = TableEntry(
         name=statement.name,
         columns=columns,
         key_columns=statement.key_columns,
+        primary_key=statement.primary_key,
         partitions=statement.buckets or DEFAULT_PARTITIONS,
         watermark=statement.watermark,
         options=statement.options,
     )
+    if entry.changelog_mode == "upsert" and entry.key_columns != entry.primary_key:
+        raise DialectError(
+            "an upsert table is distributed by its primary key: DISTRIBUTED BY "
+            f"{entry.key_columns} must equal PRIMARY KEY {entry.primary_key} "
+            "(or set 'changelog.mode' = 'append')"
+        )
+    return entry
 
 
 _DURATION_UNITS_MS = {
@@ -130,7 +138,21 @@ def _sql_string(value: str) -> str:
 
 
 def flink_ddl(settings: Settings, table: TableEntry) -> str:
-    """The open-source Flink DDL for a Confluent table: `kafka` connector, avro-confluent."""
+    """The open-source Flink DDL for a Confluent table, avro-confluent key and value.
+
+    Append tables use the `kafka` connector; upsert tables (a primary key without
+    'changelog.mode' = 'append') use `upsert-kafka`, whose updates are keyed records and
+    deletes tombstones, as Confluent writes them.
+    """
+    upsert = table.changelog_mode == "upsert"
+    if table.changelog_mode == "retract":
+        raise DialectError(
+            f"table `{table.name}`: 'changelog.mode' = 'retract' is not emulated "
+            "(open-source Flink's Kafka connector cannot write the `op` header); "
+            "use 'upsert' with a primary key, or 'append'"
+        )
+    if upsert and not table.primary_key:
+        raise DialectError(f"table `{table.name}`: 'changelog.mode' = 'upsert' needs a PRIMARY KEY")
     lines = [c.sql() for c in table.columns]
     lines.append(f"`{ROWTIME}` TIMESTAMP_LTZ(3) METADATA FROM 'timestamp' VIRTUAL")
     if table.watermark is not None:
@@ -138,13 +160,18 @@ def flink_ddl(settings: Settings, table: TableEntry) -> str:
         lines.append(f"WATERMARK FOR {quote_identifier(column)} AS {expression}")
     else:
         lines.append(f"WATERMARK FOR `{ROWTIME}` AS `{ROWTIME}` - {DEFAULT_WATERMARK_DELAY}")
-    startup = table.options.get("scan.startup.mode", "earliest-offset")
+    if upsert:
+        keys = ", ".join(quote_identifier(k) for k in table.primary_key)
+        lines.append(f"PRIMARY KEY ({keys}) NOT ENFORCED")
     options = {
-        "connector": "kafka",
+        "connector": "upsert-kafka" if upsert else "kafka",
         "topic": table.name,
         "properties.bootstrap.servers": settings.bootstrap_servers,
         "properties.isolation.level": "read_committed",
-        "scan.startup.mode": startup,
+    }
+    if not upsert:
+        options["scan.startup.mode"] = table.options.get("scan.startup.mode", "earliest-offset")
+    options |= {
         "value.format": "avro-confluent",
         "value.avro-confluent.url": settings.schema_registry_url,
         "value.avro-confluent.schema": json.dumps(value_schema(table, flink_reader=True)),
@@ -154,10 +181,11 @@ def flink_ddl(settings: Settings, table: TableEntry) -> str:
     }
     schema = key_schema(table, flink_reader=True)
     if schema is not None:
+        if not upsert:  # upsert-kafka takes its key fields from the primary key
+            options["key.fields"] = ";".join(table.key_columns)
         options.update(
             {
                 "key.format": "avro-confluent",
-                "key.fields": ";".join(table.key_columns),
                 "key.avro-confluent.url": settings.schema_registry_url,
                 "key.avro-confluent.schema": json.dumps(schema),
             }

@@ -201,3 +201,19 @@ def test_what_confluent_refuses_is_refused_with_position(
     text = str(failure.value)
     assert text.startswith("script.sql:3:3: statement 1:")
     assert message in text
+
+
+def test_a_primary_key_makes_an_upsert_table(
+    local_stack: Settings, session: ConfluentSession
+) -> None:
+    session.execute_script(
+        """
+        CREATE TABLE balances (account STRING PRIMARY KEY NOT ENFORCED, balance DOUBLE);
+        INSERT INTO balances VALUES ('acme', 1.0), ('acme', 2.5), ('zeta', 7.0);
+        """
+    )
+    [shown] = session.execute_script("SHOW CREATE TABLE balances;")
+    assert "'changelog.mode' = 'upsert'" in shown.message
+    records = read_until(local_stack, "balances", lambda r: len(r) >= 2)
+    latest = {r.key["account"]: r.value["balance"] for r in records}  # keyed, last one wins
+    assert latest == {"acme": 2.5, "zeta": 7.0}
