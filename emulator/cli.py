@@ -310,6 +310,36 @@ def cmd_connection_delete(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_api_key_create(settings: Settings, args: argparse.Namespace) -> int:
+    from emulator.kafka import security
+
+    key, secret = security.create_api_key(settings, args.service_account, args.resource)
+    _say(f"API Key    | {key}\nAPI Secret | {secret}\n(the secret is shown this once)")
+    _say(
+        f"bootstrap.servers={security.sasl_bootstrap_servers(settings)} "
+        f"security.protocol=SASL_PLAINTEXT sasl.mechanism={security.MECHANISM}"
+    )
+    return 0
+
+
+def cmd_api_key_list(settings: Settings, _args: argparse.Namespace) -> int:
+    from emulator.kafka import security
+    from pyflink_jobs.session import format_rows
+
+    keys = security.list_api_keys(settings)
+    columns = list(keys[0]) if keys else ["key", "secret", "service_account", "resource"]
+    _say(format_rows(columns, [tuple(k.values()) for k in keys]))
+    return 0
+
+
+def cmd_api_key_delete(settings: Settings, args: argparse.Namespace) -> int:
+    from emulator.kafka import security
+
+    security.delete_api_key(settings, args.key)
+    _say(f"Deleted API key {args.key!r}.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ccflink", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -360,6 +390,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_arguments(evaluate_parser)
     evaluate_parser.set_defaults(handler=evaluate.cmd_evaluate)
+
+    api_key = commands.add_parser(
+        "api-key", help="API keys scoped to a topic (SASL + Kafka ACLs)"
+    ).add_subparsers(dest="api_key_command", required=True)
+    key_create = api_key.add_parser("create", help="a key and secret for one topic")
+    key_create.add_argument("--service-account", required=True)
+    key_create.add_argument("--resource", required=True, help="the topic the key may write")
+    key_create.set_defaults(handler=cmd_api_key_create)
+    api_key.add_parser("list", help="keys, secrets masked").set_defaults(handler=cmd_api_key_list)
+    key_delete = api_key.add_parser("delete", help="delete a key and its ACLs")
+    key_delete.add_argument("key")
+    key_delete.set_defaults(handler=cmd_api_key_delete)
 
     flink = commands.add_parser("flink", help="Flink resources").add_subparsers(
         dest="flink_command", required=True

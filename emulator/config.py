@@ -21,6 +21,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 class Ports:
     kafka: int = 9092
     kafka_controller: int = 9093
+    # SASL/SCRAM listener with ACLs, for API keys (emulator/kafka/security.py); 0: none.
+    kafka_sasl: int = 9094
     schema_registry: int = 8081
     flink_rest: int = 8082
     flink_rpc: int = 6123

@@ -56,6 +56,9 @@ def start(settings: Settings, say=print) -> ManagedProcess:
         settings.host,
         "--port",
         str(settings.ports.model_server),
+        # Two processes: one row per request is bound by Python's per-request cost, not ONNX.
+        "--workers",
+        "2",
     ]
     process.start(command, env={"CCFLINK_MODEL_API_KEYS": settings.model_api_key()})
     process.wait_ready(lambda: is_ready(settings), timeout=60, what="GET / answering Healthy")

@@ -64,6 +64,18 @@ SQL_OPTION_KEYS = {
 }
 
 
+# Concurrent ML_PREDICT requests per statement come from parallel subtasks of the scoring
+# job (each sends one request at a time), capped so a statement cannot take every task slot.
+MAX_PREDICT_PARALLELISM = 4
+
+
+def predict_parallelism(config: dict[str, str]) -> int:
+    """Confluent's max_parallelism (default 10) as subtasks; async_enabled false means 1."""
+    if config.get("async_enabled", "true").lower() == "false":
+        return 1
+    return max(1, min(int(config.get("max_parallelism", 10)), MAX_PREDICT_PARALLELISM))
+
+
 class StatementError(RuntimeError):
     """A statement failed; the message names where it is in the script and why."""
 
@@ -128,6 +140,7 @@ class ConfluentSession:
         self._functions = 0
         self._next_name: str | None = None
         self._predict_functions: dict[str, ModelVersion] = {}
+        self._statement_parallelism = 1
         for table in self.catalog.tables.values():
             self.t_env.execute_sql(tables.flink_ddl(settings, table))
 
@@ -162,6 +175,7 @@ class ConfluentSession:
     ) -> StatementResult:
         name = self._next_name or statement_name()
         self._next_name = None
+        self._statement_parallelism = 1
         where = f"{source}:{statement.line}:{statement.column}: statement {index}"
         try:
             result = self._dispatch(statement.text, name)
@@ -345,7 +359,9 @@ class ConfluentSession:
     # --- helpers ------------------------------------------------------------------------------
 
     def _submit(self, name: str, sql: str) -> str:
-        self.t_env.get_config().set("pipeline.name", name)
+        config = self.t_env.get_config()
+        config.set("pipeline.name", name)
+        config.set("parallelism.default", str(self._statement_parallelism))
         client = self.t_env.execute_sql(sql).get_job_client()
         return str(client.get_job_id()) if client is not None else "?"
 
@@ -429,4 +445,7 @@ class ConfluentSession:
         )
         self.t_env.create_temporary_system_function(name, function)
         self._predict_functions[name] = version
+        self._statement_parallelism = max(
+            self._statement_parallelism, predict_parallelism(call.config)
+        )
         return name, [c.name for c in version.outputs]

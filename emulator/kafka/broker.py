@@ -2,6 +2,11 @@
 
 The broker is both controller and broker (combined mode), listens on the configured host only,
 and keeps its log directory in the state folder, so topics survive `down`/`up`.
+
+Next to the unauthenticated PLAINTEXT listener that everything local uses, a SASL_PLAINTEXT
+listener (port `kafka_sasl`, 0 for none) authenticates API keys with SCRAM and authorizes them
+with Kafka's own ACLs (KRaft's StandardAuthorizer); PLAINTEXT clients are `User:ANONYMOUS`, a
+super user, so they are never refused. See emulator/kafka/security.py.
 """
 
 from __future__ import annotations
@@ -39,18 +44,47 @@ def _config_dir(settings: Settings) -> Path:
     return settings.state_dir / "kafka" / "config"
 
 
+SASL_LISTENER = "SASL_PLAINTEXT"
+# Mechanisms the SASL listener accepts; API keys get credentials for both.
+SCRAM_MECHANISMS = ("SCRAM-SHA-256", "SCRAM-SHA-512")
+AUTHORIZER = "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+SUPER_USERS = "User:ANONYMOUS"  # the PLAINTEXT and CONTROLLER listeners' principal
+
+
+def _sasl_properties(settings: Settings) -> list[str]:
+    """The SASL listener's mechanisms, and ACL authorization with PLAINTEXT as super user."""
+    listener = SASL_LISTENER.lower()
+    scram_login = "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+    return [
+        f"listener.name.{listener}.sasl.enabled.mechanisms={','.join(SCRAM_MECHANISMS)}",
+        *(
+            f"listener.name.{listener}.{mechanism.lower()}.sasl.jaas.config={scram_login}"
+            for mechanism in SCRAM_MECHANISMS
+        ),
+        f"authorizer.class.name={AUTHORIZER}",
+        f"super.users={SUPER_USERS}",
+        "allow.everyone.if.no.acl.found=false",
+    ]
+
+
 def server_properties(settings: Settings) -> str:
     host, ports = settings.host, settings.ports
+    listeners = [f"PLAINTEXT://{host}:{ports.kafka}"]
+    protocols = ["PLAINTEXT:PLAINTEXT", "CONTROLLER:PLAINTEXT"]
+    if ports.kafka_sasl:
+        listeners.append(f"{SASL_LISTENER}://{host}:{ports.kafka_sasl}")
+        protocols.append(f"{SASL_LISTENER}:SASL_PLAINTEXT")
     return "\n".join(
         [
             "process.roles=broker,controller",
             "node.id=1",
             f"controller.quorum.voters=1@{host}:{ports.kafka_controller}",
-            f"listeners=PLAINTEXT://{host}:{ports.kafka},CONTROLLER://{host}:{ports.kafka_controller}",
-            f"advertised.listeners=PLAINTEXT://{host}:{ports.kafka}",
+            f"listeners={','.join([*listeners, f'CONTROLLER://{host}:{ports.kafka_controller}'])}",
+            f"advertised.listeners={','.join(listeners)}",
             "controller.listener.names=CONTROLLER",
             "inter.broker.listener.name=PLAINTEXT",
-            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            f"listener.security.protocol.map={','.join(protocols)}",
+            *(_sasl_properties(settings) if ports.kafka_sasl else []),
             f"log.dirs={data_dir(settings)}",
             # Confluent Cloud does not create topics on first use: tables create them.
             "auto.create.topics.enable=false",

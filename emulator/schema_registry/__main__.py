@@ -1,15 +1,26 @@
-"""Run the Schema Registry: `python -m emulator.schema_registry --port 8081 ...`."""
+"""Run the Schema Registry: `python -m emulator.schema_registry --port 8081 ...`.
+
+`--basic-auth-file FILE` (or CCFLINK_SCHEMA_REGISTRY_BASIC_AUTH_FILE) turns on HTTP basic auth
+with the API keys of a 0600 JSON file {key: secret} (emulator/schema_registry/auth.py); off by
+default.
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
+import sys
+from pathlib import Path
 
 from waitress import serve
 
 from emulator.schema_registry.app import create_app
+from emulator.schema_registry.auth import BasicAuth, UsersFileError
 from emulator.schema_registry.kafka_log import KafkaSchemaLog
 from emulator.schema_registry.store import SchemaStore
+
+BASIC_AUTH_FILE_ENV = "CCFLINK_SCHEMA_REGISTRY_BASIC_AUTH_FILE"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -17,16 +28,30 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8081)
     parser.add_argument("--bootstrap-servers", default="127.0.0.1:9092")
+    parser.add_argument(
+        "--basic-auth-file",
+        type=Path,
+        default=os.environ.get(BASIC_AUTH_FILE_ENV) or None,
+        help=f"require HTTP basic auth with the API keys of this 0600 JSON file {{key: secret}} "
+        f"(env {BASIC_AUTH_FILE_ENV}; off by default)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="[%(asctime)s] %(levelname)s %(message)s")
     store = SchemaStore(KafkaSchemaLog(args.bootstrap_servers))
+    app = create_app(store)
+    if args.basic_auth_file is not None:
+        try:
+            app = BasicAuth(app, Path(args.basic_auth_file).resolve())
+        except (OSError, UsersFileError) as error:
+            sys.exit(f"schema registry: basic auth: {error}")
     logging.info(
-        "schema registry: %d subjects restored from _schemas; listening on %s:%d",
+        "schema registry: %d subjects restored from _schemas; listening on %s:%d%s",
         len(store.subjects()),
         args.host,
         args.port,
+        f" (basic auth: {args.basic_auth_file})" if args.basic_auth_file else "",
     )
-    serve(create_app(store), host=args.host, port=args.port, threads=8, ident="ccflink-sr")
+    serve(app, host=args.host, port=args.port, threads=8, ident="ccflink-sr")
 
 
 if __name__ == "__main__":

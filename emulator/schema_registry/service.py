@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import requests
 
 from emulator.config import Settings
@@ -11,10 +13,20 @@ NAME = "schema-registry"
 
 
 def is_ready(settings: Settings) -> bool:
-    return requests.get(f"{settings.schema_registry_url}/subjects", timeout=2).ok
+    """The registry answers: 200, or 401 when it runs with basic auth (it serves once restored)."""
+    response = requests.get(f"{settings.schema_registry_url}/subjects", timeout=2)
+    if response.status_code == 401:
+        return response.headers.get("Content-Type", "").startswith("application/json") and (
+            response.json().get("error_code") == 401
+        )
+    return response.ok
 
 
-def start(settings: Settings) -> ManagedProcess:
+def start(settings: Settings, basic_auth_file: Path | None = None) -> ManagedProcess:
+    """Start the registry; with `basic_auth_file` ({key: secret}, 0600) it requires API keys.
+
+    Without it, the registry process still honours CCFLINK_SCHEMA_REGISTRY_BASIC_AUTH_FILE.
+    """
     process = ManagedProcess(NAME, settings)
     command = [
         settings.python,
@@ -27,6 +39,8 @@ def start(settings: Settings) -> ManagedProcess:
         "--bootstrap-servers",
         settings.bootstrap_servers,
     ]
+    if basic_auth_file is not None:
+        command += ["--basic-auth-file", str(basic_auth_file)]
     process.start(command)
     process.wait_ready(lambda: is_ready(settings), timeout=60, what="GET /subjects")
     return process

@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -91,24 +92,27 @@ class Server:
     def __init__(self, name: str, command: list[str], port: int, env: dict[str, str]) -> None:
         self.name = name
         self.url = f"http://127.0.0.1:{port}"
+        # A file, not a pipe: a server that logs every request would block on a full pipe.
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop())
         self.process = subprocess.Popen(
             command,
             cwd=PROJECT_ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=self.log,
         )
 
     def wait(self, seconds: float = 60) -> None:
         deadline = time.monotonic() + seconds
         while True:
             try:
-                if requests.get(f"{self.url}/", timeout=1).text == "Healthy":
+                if requests.get(f"{self.url}/", timeout=5).text == "Healthy":
                     return
-            except requests.ConnectionError:
+            except requests.RequestException:  # refused while starting, or slow on a busy box
                 pass
             if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited: {self.process.stderr.read().decode()}")
+                self.log.seek(0)
+                raise RuntimeError(f"{self.name} exited: {self.log.read().decode()}")
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{self.name} did not answer GET / in {seconds} s")
             time.sleep(0.2)
@@ -116,10 +120,11 @@ class Server:
     def stop(self) -> None:
         self.process.terminate()
         try:
-            self.process.communicate(timeout=15)
+            self.process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            self.process.communicate()
+            self.process.wait()
+        self.log.close()
 
 
 @pytest.fixture(scope="session")

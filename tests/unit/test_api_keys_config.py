@@ -1,0 +1,162 @@
+"""API keys without a broker: the broker's listener config and the registry's basic auth."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+
+from emulator.config import Ports, Settings
+from emulator.kafka import broker
+from emulator.schema_registry.app import create_app
+from emulator.schema_registry.auth import BasicAuth, UsersFileError, credentials
+from emulator.schema_registry.store import MemoryLog, SchemaStore
+
+
+def properties(ports: Ports) -> dict[str, str]:
+    text = broker.server_properties(Settings(Path("/state"), Path("/jars"), ports=ports))
+    return dict(line.split("=", 1) for line in text.splitlines() if line)
+
+
+def test_broker_has_a_sasl_listener_with_acls_and_plaintext_as_super_user() -> None:
+    props = properties(Ports(kafka=1, kafka_controller=2, kafka_sasl=3))
+    assert props["listeners"].split(",") == [
+        "PLAINTEXT://127.0.0.1:1",
+        "SASL_PLAINTEXT://127.0.0.1:3",
+        "CONTROLLER://127.0.0.1:2",
+    ]
+    assert props["advertised.listeners"] == "PLAINTEXT://127.0.0.1:1,SASL_PLAINTEXT://127.0.0.1:3"
+    assert "SASL_PLAINTEXT:SASL_PLAINTEXT" in props["listener.security.protocol.map"].split(",")
+    assert "CONTROLLER:PLAINTEXT" in props["listener.security.protocol.map"].split(",")
+    assert props["inter.broker.listener.name"] == "PLAINTEXT"
+    assert props["authorizer.class.name"] == (
+        "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+    )
+    assert props["super.users"] == "User:ANONYMOUS"
+    assert props["allow.everyone.if.no.acl.found"] == "false"
+    mechanisms = props["listener.name.sasl_plaintext.sasl.enabled.mechanisms"].split(",")
+    assert "SCRAM-SHA-256" in mechanisms
+    for mechanism in mechanisms:
+        assert (
+            "ScramLoginModule required"
+            in props[f"listener.name.sasl_plaintext.{mechanism.lower()}.sasl.jaas.config"]
+        )
+
+
+def test_broker_without_sasl_port_is_plaintext_only() -> None:
+    props = properties(Ports(kafka=1, kafka_controller=2, kafka_sasl=0))
+    assert props["listeners"] == "PLAINTEXT://127.0.0.1:1,CONTROLLER://127.0.0.1:2"
+    assert props["advertised.listeners"] == "PLAINTEXT://127.0.0.1:1"
+    assert not any("sasl" in name or "authorizer" in name for name in props)
+
+
+def test_sasl_port_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from emulator import config
+
+    monkeypatch.setenv("CCFLINK_HOME", "/nonexistent-ccflink-state")
+    monkeypatch.setenv("CCFLINK_KAFKA_SASL_PORT", "19094")
+    assert config.settings_from_env().ports.kafka_sasl == 19094
+    assert Ports().kafka_sasl == 9094
+
+
+# -- registry basic auth ------------------------------------------------------------------------
+
+
+def basic(key: str, secret: str) -> dict[str, str]:
+    token = base64.b64encode(f"{key}:{secret}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+def write_users(path: Path, users: dict[str, str], mode: int = 0o600) -> None:
+    path.write_text(json.dumps(users))
+    path.chmod(mode)
+
+
+@pytest.fixture
+def users_file(tmp_path: Path) -> Path:
+    path = tmp_path / "users.json"
+    write_users(path, {"KEY1": "s3cret:with:colons"})
+    return path
+
+
+@pytest.fixture
+def client(users_file: Path) -> FlaskClient:
+    app = create_app(SchemaStore(MemoryLog()))
+    app.wsgi_app = BasicAuth(app.wsgi_app, users_file)  # what __main__ puts in front
+    return app.test_client()
+
+
+def assert_unauthorized(response) -> None:
+    assert response.status_code == 401
+    assert response.get_json() == {"error_code": 401, "message": "Unauthorized"}
+    assert response.headers["WWW-Authenticate"].startswith("Basic")
+
+
+def test_known_key_passes(client: FlaskClient) -> None:
+    response = client.get("/subjects", headers=basic("KEY1", "s3cret:with:colons"))
+    assert response.status_code == 200
+    assert response.get_json() == []
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        basic("KEY1", "wrong"),
+        basic("KEY2", "s3cret:with:colons"),
+        basic("KEY1", ""),
+        {"Authorization": "Bearer s3cret:with:colons"},
+        {"Authorization": "Basic !!!not-base64"},
+        {"Authorization": "Basic " + base64.b64encode(b"no-colon").decode()},
+    ],
+)
+def test_anything_else_is_401_with_confluents_body(client: FlaskClient, headers: dict) -> None:
+    assert_unauthorized(client.get("/subjects", headers=headers))
+    assert_unauthorized(client.post("/subjects/x-value/versions", headers=headers, json={}))
+
+
+def test_keys_are_reread_when_the_file_changes(client: FlaskClient, users_file: Path) -> None:
+    write_users(users_file, {"KEY2": "new"})
+    os.utime(users_file, ns=(1, 1))  # a different mtime even within the clock's resolution
+    assert client.get("/subjects", headers=basic("KEY2", "new")).status_code == 200
+    assert_unauthorized(client.get("/subjects", headers=basic("KEY1", "s3cret:with:colons")))
+
+
+def test_a_file_others_may_read_lets_nobody_in(client: FlaskClient, users_file: Path) -> None:
+    users_file.chmod(0o644)
+    assert_unauthorized(client.get("/subjects", headers=basic("KEY1", "s3cret:with:colons")))
+
+
+def test_a_missing_file_lets_nobody_in_until_it_exists(tmp_path: Path) -> None:
+    path = tmp_path / "later.json"
+    app = create_app(SchemaStore(MemoryLog()))
+    app.wsgi_app = BasicAuth(app.wsgi_app, path)
+    client = app.test_client()
+    assert_unauthorized(client.get("/subjects", headers=basic("K", "S")))
+    write_users(path, {"K": "S"})
+    assert client.get("/subjects", headers=basic("K", "S")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("content", "mode"),
+    [('{"K": "S"}', 0o644), ("[1, 2]", 0o600), ('{"K": 1}', 0o600), ("not json", 0o600)],
+)
+def test_an_unsafe_or_malformed_file_is_refused_at_start(
+    tmp_path: Path, content: str, mode: int
+) -> None:
+    path = tmp_path / "users.json"
+    path.write_text(content)
+    path.chmod(mode)
+    with pytest.raises(UsersFileError):
+        BasicAuth(lambda environ, start_response: [], path)
+
+
+def test_credentials_parsing() -> None:
+    assert credentials(basic("K", "a:b")["Authorization"]) == ("K", "a:b")
+    assert credentials("basic " + base64.b64encode(b"K:S").decode()) == ("K", "S")
+    assert credentials("Basic") is None
+    assert credentials("") is None
