@@ -6,6 +6,7 @@ column let errors point at the statement the user wrote, not at a rewritten one.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -16,7 +17,39 @@ class Statement:
     column: int  # 1-based column of the same
 
 
+_SET_START = re.compile(r"(?is)^EXECUTE\s+STATEMENT\s+SET\s+BEGIN\b")
+_SET_END = re.compile(r"(?is)^END$")
+
+
 def split_statements(script: str) -> list[Statement]:
+    """Statements in order; `EXECUTE STATEMENT SET BEGIN ...; ...; END;` stays one statement."""
+    return _join_statement_sets(_split(script))
+
+
+def _join_statement_sets(statements: list[Statement]) -> list[Statement]:
+    joined: list[Statement] = []
+    open_set: list[Statement] = []
+    for statement in statements:
+        if open_set:
+            open_set.append(statement)
+            if _SET_END.match(statement.text):
+                first = open_set[0]
+                text = ";\n".join(s.text for s in open_set[:-1]) + ";\nEND"
+                joined.append(Statement(text, first.line, first.column))
+                open_set = []
+        elif _SET_START.match(statement.text):
+            open_set = [statement]
+        else:
+            joined.append(statement)
+    if open_set:
+        first = open_set[0]
+        raise ValueError(
+            f"line {first.line}: EXECUTE STATEMENT SET BEGIN has no END; close it with END;"
+        )
+    return joined
+
+
+def _split(script: str) -> list[Statement]:
     statements: list[Statement] = []
     buffer: list[str] = []
     start: tuple[int, int] | None = None

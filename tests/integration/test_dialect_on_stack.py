@@ -217,3 +217,24 @@ def test_a_primary_key_makes_an_upsert_table(
     records = read_until(local_stack, "balances", lambda r: len(r) >= 2)
     latest = {r.key["account"]: r.value["balance"] for r in records}  # keyed, last one wins
     assert latest == {"acme": 2.5, "zeta": 7.0}
+
+
+def test_a_statement_set_runs_its_inserts_as_one_job(
+    local_stack: Settings, session: ConfluentSession, orders: None
+) -> None:
+    [_, _, result] = session.execute_script(
+        """
+        CREATE TABLE big_orders (order_id INT, amount DOUBLE);
+        CREATE TABLE small_orders (order_id INT, amount DOUBLE);
+        EXECUTE STATEMENT SET
+        BEGIN
+          INSERT INTO big_orders SELECT order_id, amount FROM orders WHERE amount >= 7;
+          INSERT INTO small_orders SELECT order_id, amount FROM orders WHERE amount < 7;
+        END;
+        """
+    )
+    assert result.job_id
+    big = read_until(local_stack, "big_orders", lambda r: len(r) >= 3)
+    small = read_until(local_stack, "small_orders", lambda r: len(r) >= 4)
+    assert sorted(r.value["order_id"] for r in big) == [1, 2, 4]
+    assert sorted(r.value["order_id"] for r in small) == [3, 5, 6, 7]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from emulator.dialect.splitter import Statement, split_statements
 
 
@@ -91,3 +93,24 @@ def test_position_after_multiline_string() -> None:
 def test_block_comment_on_one_line_advances_column() -> None:
     statements = split_statements("/* c */ SELECT 1")
     assert (statements[0].line, statements[0].column) == (1, 9)
+
+
+def test_a_statement_set_stays_one_statement() -> None:
+    script = (
+        "CREATE TABLE a (x INT);\n"
+        "EXECUTE STATEMENT SET\nBEGIN\n"
+        "  INSERT INTO a SELECT 1;\n"
+        "  INSERT INTO a SELECT 2;\n"
+        "END;\n"
+        "SHOW TABLES;"
+    )
+    statements = split_statements(script)
+    assert [s.text.split()[0] for s in statements] == ["CREATE", "EXECUTE", "SHOW"]
+    assert statements[1].line == 2
+    assert statements[1].text.count("INSERT INTO a") == 2
+    assert statements[1].text.endswith("END")
+
+
+def test_a_statement_set_without_end_is_an_error() -> None:
+    with pytest.raises(ValueError, match="has no END"):
+        split_statements("EXECUTE STATEMENT SET BEGIN INSERT INTO a SELECT 1;")
