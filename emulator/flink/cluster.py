@@ -78,16 +78,24 @@ def overrides(settings: Settings) -> dict[str, Any]:
     }
 
 
-def write_config(settings: Settings) -> Path:
-    """Copy the packaged conf/ and apply our settings; returns the conf folder."""
-    target = conf_dir(settings)
+def write_flink_conf(target: Path, settings_overrides: dict[str, Any]) -> None:
+    """Copy PyFlink's packaged conf/ to `target` and apply flat keys ("rest.port") to it.
+
+    Also used by the Docker image's build (docker/flink/configure.py).
+    """
     if target.exists():
         shutil.rmtree(target)
     shutil.copytree(flink_home() / "conf", target)
     config = yaml.safe_load((target / "config.yaml").read_text()) or {}
-    for key, value in overrides(settings).items():
+    for key, value in settings_overrides.items():
         _set(config, key, value)
     (target / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+def write_config(settings: Settings) -> Path:
+    """The stack's Flink configuration in the state folder; returns the conf folder."""
+    target = conf_dir(settings)
+    write_flink_conf(target, overrides(settings))
     for folder in ("tmp", "web", "checkpoints"):
         (settings.state_dir / "flink" / folder).mkdir(parents=True, exist_ok=True)
     return target
