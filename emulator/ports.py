@@ -18,3 +18,10 @@ def free_ports(host: str = "127.0.0.1") -> Ports:
             sock.bind((host, 0))
             chosen[field.name] = sock.getsockname()[1]
     return Ports(**chosen)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """One free port (a test server's)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]

@@ -12,19 +12,19 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import sysconfig
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from emulator.config import PROJECT_ROOT
+from emulator.ports import free_port
+from tests.servers import Server
+
 AMLIS_VERSION = "1.5.1"
 AMLIS_VENV = Path(
     os.environ.get(
@@ -82,51 +82,6 @@ def azmlinfsrv() -> list[str]:
     return [str(AMLIS_VENV / "bin" / "azmlinfsrv")]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    def __init__(self, name: str, command: list[str], port: int, env: dict[str, str]) -> None:
-        self.name = name
-        self.url = f"http://127.0.0.1:{port}"
-        # A file, not a pipe: a server that logs every request would block on a full pipe.
-        self.log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop())
-        self.process = subprocess.Popen(
-            command,
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=self.log,
-        )
-
-    def wait(self, seconds: float = 60) -> None:
-        deadline = time.monotonic() + seconds
-        while True:
-            try:
-                if requests.get(f"{self.url}/", timeout=5).text == "Healthy":
-                    return
-            except requests.RequestException:  # refused while starting, or slow on a busy box
-                pass
-            if self.process.poll() is not None:
-                self.log.seek(0)
-                raise RuntimeError(f"{self.name} exited: {self.log.read().decode()}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{self.name} did not answer GET / in {seconds} s")
-            time.sleep(0.2)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.log.close()
-
-
 @pytest.fixture(scope="session")
 def start_pair(azmlinfsrv: list[str]) -> Iterator:
     """start_pair(script, model_dir, key) -> (microsoft, ours), both answering GET /."""
@@ -174,4 +129,4 @@ def start_pair(azmlinfsrv: list[str]) -> Iterator:
         yield start
     finally:
         for server in servers:
-            server.stop()
+            server.close()

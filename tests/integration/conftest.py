@@ -5,26 +5,45 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from emulator import stack
 from emulator.config import PROJECT_ROOT, Settings
+from emulator.kafka import broker
 from emulator.ports import free_ports
+from emulator.process import ManagedProcess
+from emulator.schema_registry import service as schema_registry
 from emulator.topic_reader import AvroTopicReader, Record
 
 pytestmark = pytest.mark.integration
 
 
+def new_settings(tmp_path_factory: pytest.TempPathFactory, name: str) -> Settings:
+    """A stack's settings: free ports, a temporary state folder, the project's jar cache."""
+    jars = Path(os.environ.get("CCFLINK_JARS_DIR", PROJECT_ROOT / ".ccflink" / "jars"))
+    return Settings(
+        state_dir=tmp_path_factory.mktemp(name), jars_dir=jars.resolve(), ports=free_ports()
+    )
+
+
+@contextmanager
+def kafka_and_registry(settings: Settings, **registry_options) -> Iterator[Settings]:
+    """Only the broker and the Schema Registry, for tests that need no Flink."""
+    try:
+        broker.start(settings)
+        schema_registry.start(settings, **registry_options)
+        yield settings
+    finally:
+        ManagedProcess(schema_registry.NAME, settings).stop()
+        ManagedProcess(broker.NAME, settings).stop()
+
+
 @pytest.fixture(scope="session")
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    jars = Path(os.environ.get("CCFLINK_JARS_DIR", PROJECT_ROOT / ".ccflink" / "jars"))
-    settings = Settings(
-        state_dir=tmp_path_factory.mktemp("ccflink-state"),
-        jars_dir=jars.resolve(),
-        ports=free_ports(),
-    )
+    settings = new_settings(tmp_path_factory, "ccflink-state")
     try:
         stack.up(settings, say=lambda message: None)
         yield settings

@@ -7,12 +7,10 @@ services are needed, and the registry's auth must not disturb the other tests.
 from __future__ import annotations
 
 import json
-import os
 import stat
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
@@ -20,11 +18,11 @@ from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 
-from emulator.config import PROJECT_ROOT, Settings
+from emulator.config import Settings
 from emulator.kafka import broker, security, topics
-from emulator.ports import free_ports
 from emulator.process import ManagedProcess
 from emulator.schema_registry import service as schema_registry
+from tests.integration.conftest import kafka_and_registry, new_settings
 
 pytestmark = pytest.mark.integration
 
@@ -37,21 +35,12 @@ SCHEMA = json.dumps(
 @pytest.fixture(scope="module")
 def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """A broker with its SASL listener and a registry requiring basic auth, on free ports."""
-    jars = Path(os.environ.get("CCFLINK_JARS_DIR", PROJECT_ROOT / ".ccflink" / "jars"))
-    settings = Settings(
-        state_dir=tmp_path_factory.mktemp("ccflink-api-keys"),
-        jars_dir=jars.resolve(),
-        ports=free_ports(),
-    )
-    try:
-        broker.start(settings)
+    settings = new_settings(tmp_path_factory, "ccflink-api-keys")
+    auth_file = security.registry_basic_auth_file(settings)
+    with kafka_and_registry(settings, basic_auth_file=auth_file):
         for topic in ("transactions", "identities"):
             topics.create_topic(settings.bootstrap_servers, topic, 2)
-        schema_registry.start(settings, basic_auth_file=security.registry_basic_auth_file(settings))
         yield settings
-    finally:
-        ManagedProcess(schema_registry.NAME, settings).stop()
-        ManagedProcess(broker.NAME, settings).stop()
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@ event-time timestamps, on a small synthetic set with malformed rows added."""
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,14 +10,12 @@ from pathlib import Path
 import pytest
 from confluent_kafka import Consumer, TopicPartition
 
-from emulator.config import PROJECT_ROOT, Settings
-from emulator.kafka import broker
+from emulator.config import Settings
 from emulator.kafka.topics import create_topic, list_topics
-from emulator.ports import free_ports
-from emulator.process import ManagedProcess
-from emulator.schema_registry import service as registry
 from producers.produce import produce_dataset
 from producers.synthetic import generate
+from tests.integration.conftest import kafka_and_registry as start_kafka_and_registry
+from tests.integration.conftest import new_settings
 
 pytestmark = pytest.mark.integration
 
@@ -27,19 +24,8 @@ ROWS = 400
 
 @pytest.fixture(scope="module")
 def kafka_and_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    jars = Path(os.environ.get("CCFLINK_JARS_DIR", PROJECT_ROOT / ".ccflink" / "jars"))
-    settings = Settings(
-        state_dir=tmp_path_factory.mktemp("producers-state"),
-        jars_dir=jars.resolve(),
-        ports=free_ports(),
-    )
-    try:
-        broker.start(settings)
-        registry.start(settings)
+    with start_kafka_and_registry(new_settings(tmp_path_factory, "producers-state")) as settings:
         yield settings
-    finally:
-        ManagedProcess(registry.NAME, settings).stop()
-        ManagedProcess(broker.NAME, settings).stop()
 
 
 def _topics(settings: Settings, suffix: str) -> tuple[str, str]:

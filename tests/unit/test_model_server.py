@@ -5,10 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -17,11 +14,13 @@ import pytest
 import requests
 from flask.testing import FlaskClient
 
+from emulator.ports import free_port
 from model_server import score
 from model_server.__main__ import DEFAULT_ENTRY_SCRIPT, KEYS_ENV
 from model_server.app import NOT_UTF8, RUN_FAILED, create_app
 from model_server.features import CATEGORICAL_FEATURES, FEATURES, NUMERIC_FEATURES
 from model_server.train import train_frame
+from tests.servers import Server
 
 PRIMARY, SECONDARY = "primary-key-123", "secondary-key-456"
 REPO = Path(__file__).resolve().parents[2]
@@ -229,35 +228,14 @@ def test_run_rejects_payload_missing_columns(
         score.run(json.dumps({"data": []}))
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_gunicorn_server_scores_over_http(model_dir: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, KEYS_ENV: f"{PRIMARY},{SECONDARY}"}
     command = [sys.executable, "-m", "model_server", "--model-dir", str(model_dir)]
-    server = subprocess.Popen(
-        [*command, "--port", str(port), "--threads", "2"],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
+    server = Server("model server", [*command, "--port", str(port), "--threads", "2"], port, env)
+    url = server.url
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(url, timeout=1).text == "Healthy":
-                    break
-            except requests.ConnectionError:
-                pass
-            assert server.poll() is None, server.stderr.read().decode()
-            assert time.monotonic() < deadline, "model server did not come up in 30 s"
-            time.sleep(0.2)
+        server.wait()
         response = requests.post(
             f"{url}/score", json=_body([_row(400.0, "C")]), headers=_auth(SECONDARY), timeout=10
         )
@@ -265,6 +243,7 @@ def test_gunicorn_server_scores_over_http(model_dir: Path) -> None:
         assert response.json()[0] == 1
         assert requests.post(f"{url}/score", json={}, timeout=10).status_code == 401
     finally:
-        server.terminate()
-        _, stderr = server.communicate(timeout=15)
-    assert PRIMARY not in stderr.decode() and SECONDARY not in stderr.decode()
+        server.stop()
+    output = server.output()
+    server.close()
+    assert PRIMARY not in output and SECONDARY not in output

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import sys
 import threading
 import time
@@ -15,6 +13,7 @@ import pytest
 import requests
 from flask.testing import FlaskClient
 
+from emulator.ports import free_port
 from model_server.__main__ import KEYS_ENV, _parse, endpoint_settings
 from model_server.app import (
     MODEL_ERROR_REASON,
@@ -24,6 +23,7 @@ from model_server.app import (
     EndpointSettings,
     create_app,
 )
+from tests.servers import Server
 
 KEY = "endpoint-key-1"
 REPO = Path(__file__).resolve().parents[2]
@@ -167,16 +167,11 @@ def test_command_line_flags(monkeypatch: pytest.MonkeyPatch) -> None:
         _parse([*base, "--max-concurrent-requests", "0"])
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_gunicorn_endpoint_mode_answers_429_instead_of_queueing(script: Path) -> None:
     """--threads 1 is raised so the third request is seen (and refused) while two are pending."""
-    port = _free_port()
-    server = subprocess.Popen(
+    port = free_port()
+    server = Server(
+        "model server",
         [
             sys.executable,
             "-m",
@@ -193,23 +188,12 @@ def test_gunicorn_endpoint_mode_answers_429_instead_of_queueing(script: Path) ->
             "--request-timeout-ms",
             "3000",
         ],
-        cwd=REPO,
-        env={**os.environ, KEYS_ENV: KEY},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        port,
+        {**os.environ, KEYS_ENV: KEY},
     )
-    url = f"http://127.0.0.1:{port}"
+    url = server.url
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(url, timeout=1).text == "Healthy":
-                    break
-            except requests.ConnectionError:
-                pass
-            assert server.poll() is None, server.stderr.read().decode()
-            assert time.monotonic() < deadline, "model server did not come up in 30 s"
-            time.sleep(0.2)
+        server.wait()
         codes: list[int] = []
         lock = threading.Lock()
 
@@ -229,5 +213,4 @@ def test_gunicorn_endpoint_mode_answers_429_instead_of_queueing(script: Path) ->
         failed = requests.post(f"{url}/score", data="fail", headers=AUTH, timeout=10)
         assert failed.status_code == 424 and failed.headers[MODEL_ERROR_STATUS] == "500"
     finally:
-        server.terminate()
-        server.communicate(timeout=15)
+        server.close()
