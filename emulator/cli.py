@@ -18,6 +18,9 @@ from emulator.config import Settings
 from emulator.process import ManagedProcess, ServiceError
 
 DEMO_ROWS = 10_000
+# Jobs start their Python workers before the first prediction: allow for that, then stop
+# watching once predictions stop coming for a while.
+STARTUP_TIMEOUT = 180.0
 DEMO_SEED = 42
 
 
@@ -72,16 +75,47 @@ def run_demo(settings: Settings, args: argparse.Namespace, up_started: float) ->
         _say(f"  {summary.line()}")
     transactions = summaries[0].sent
     _say(f"==> Predictions from topic {PREDICTIONS_TOPIC} as they arrive")
-    stats = watch_predictions(settings, expected=transactions, idle_timeout=45, say=_say)
-    if stats.first_arrival is not None:
-        _say(f"\nFirst prediction {stats.first_arrival - up_started:.0f} s after `up` started.")
-    _say(f"{stats.line()} for {transactions:,} transactions.")
-    if stats.count < transactions:
+    if sys.stdout.isatty() and not args.no_top:
+        count, first_arrival = _watch_live(settings, transactions, idle_timeout=45)
+        _say(f"{count:,} predictions for {transactions:,} transactions.")
+    else:
+        stats = watch_predictions(settings, expected=transactions, idle_timeout=45, say=_say)
+        count, first_arrival = stats.count, stats.first_arrival
+        _say(f"{stats.line()} for {transactions:,} transactions.")
+    if first_arrival is not None:
+        _say(f"First prediction {first_arrival - up_started:.0f} s after `up` started.")
+    if count < transactions:
         _say(
             "  The rest are transactions of the last minute without an identity row: a LEFT "
             "interval join emits them once the watermark passes their window, i.e. when newer "
             "records arrive (as on Confluent Cloud)."
         )
+
+
+def _watch_live(settings: Settings, expected: int, idle_timeout: float) -> tuple[int, float | None]:
+    """The live view until `expected` predictions arrived or none came for `idle_timeout` s."""
+    from emulator.live_view import run_top
+    from pyflink_jobs.pipeline import PREDICTIONS_TOPIC
+
+    seen = {"count": 0, "first": None, "changed": time.monotonic()}
+
+    def done(snapshot) -> bool:
+        topic = snapshot.topics.get(PREDICTIONS_TOPIC)
+        count = topic.total if topic is not None and topic.total is not None else 0
+        now = time.monotonic()
+        if count > seen["count"]:
+            seen.update(count=count, changed=now, first=seen["first"] or now)
+        wait = idle_timeout if seen["first"] else STARTUP_TIMEOUT
+        return count >= expected or now - seen["changed"] > wait
+
+    run_top(settings, until=done)
+    return seen["count"], seen["first"]
+
+
+def cmd_top(settings: Settings, args: argparse.Namespace) -> int:
+    from emulator.live_view import run_top
+
+    return run_top(settings, interval=args.interval, duration=args.duration)
 
 
 def cmd_down(settings: Settings, _args: argparse.Namespace) -> int:
@@ -165,7 +199,27 @@ def cmd_statement_describe(settings: Settings, args: argparse.Namespace) -> int:
         ("Statement", record.sql),
     ):
         _say(f"{label:<10} {value}")
+    if record.job_id and "ML_PREDICT" in record.sql.upper():
+        _say_model_calls(rest, record.job_id)
     return 0
+
+
+def _say_model_calls(rest, job_id: str) -> None:
+    """ML_PREDICT's counters from Flink's metrics: requests, retries, failures, latency."""
+    from pyflink_jobs.ml_predict import METRIC_GROUP
+
+    try:
+        metrics = rest.metrics(job_id, METRIC_GROUP)
+    except OSError:
+        return  # the cluster is gone; the statement's record above still stands
+    for name, value in sorted(metrics.items()):
+        if not name.endswith(("latency_ms_sum", "latency_ms_count")):
+            _say(f"{'Model':<10} {name} = {value:,.0f}")
+    for model in sorted({n.split(".", 1)[0] for n in metrics}):
+        count = metrics.get(f"{model}.latency_ms_count", 0.0)
+        if count:
+            mean = metrics[f"{model}.latency_ms_sum"] / count
+            _say(f"{'Model':<10} {model}.latency_ms mean = {mean:.1f} over {count:,.0f} calls")
 
 
 def cmd_statement_stop(settings: Settings, args: argparse.Namespace) -> int:
@@ -348,8 +402,18 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--demo", action="store_true", help="then run the pipeline and replay data")
     up.add_argument("--rows", type=int, default=DEMO_ROWS, help="synthetic transactions to replay")
     up.add_argument("--data", type=Path, help="folder with the Kaggle train_*.csv files instead")
+    up.add_argument(
+        "--no-top", action="store_true", help="scrolling lines instead of the live view"
+    )
     _add_replay_arguments(up)
     up.set_defaults(handler=cmd_up)
+    top = commands.add_parser(
+        "top",
+        help="live view: records per topic, rows joined, predictions, fraud rate, latency, errors",
+    )
+    top.add_argument("--interval", type=float, default=1.0, help="seconds between samples")
+    top.add_argument("--duration", type=float, help="stop after this many seconds (Ctrl-C too)")
+    top.set_defaults(handler=cmd_top)
     commands.add_parser("down", help="stop what `up` started").set_defaults(handler=cmd_down)
     commands.add_parser("status", help="what runs where").set_defaults(handler=cmd_status)
 
@@ -406,6 +470,13 @@ def build_parser() -> argparse.ArgumentParser:
     flink = commands.add_parser("flink", help="Flink resources").add_subparsers(
         dest="flink_command", required=True
     )
+    from emulator import shell as flink_shell
+
+    shell_parser = flink.add_parser(
+        "shell", help="interactive Flink SQL shell (statements end with ;)"
+    )
+    flink_shell.add_arguments(shell_parser)
+    shell_parser.set_defaults(handler=flink_shell.cmd_shell)
     statement = flink.add_parser("statement", help="statements and their status")
     statement_commands = statement.add_subparsers(dest="statement_command", required=True)
     statement_commands.add_parser("list", help="every statement").set_defaults(

@@ -11,6 +11,7 @@ stays bounded whatever the file size), and `read_records`, one dict per row in p
 
 from __future__ import annotations
 
+import contextlib
 import csv
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,6 +24,13 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from producers.columns import Column, Kind, normalize_identity_name
+
+# pyarrow imports pandas on the first `to_numpy` and drops whatever is raised meanwhile: a
+# Ctrl-C in that second went unnoticed and the whole file was replayed. Imported here first, a
+# KeyboardInterrupt propagates (tests/unit/test_produce_interrupt.py). Without pandas, pyarrow
+# has nothing to import either.
+with contextlib.suppress(ImportError):
+    import pandas  # noqa: F401
 
 BLOCK_BYTES = 4 << 20  # Arrow parses the file in blocks of this size: one batch per block
 

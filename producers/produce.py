@@ -7,7 +7,14 @@ lands on the partition a Java or Flink producer would pick. Rows are read and en
 a time (`csv_source.read_batches`, `avro_batch.BatchEncoder`); see BENCHMARKS.md for figures.
 
 Record timestamps: the wall clock at send time (the cloud demo's way) or TransactionDT, and
-pacing as fast as possible or real time with a speed-up: see `producers/timing.py`.
+pacing as fast as possible or real time with a speed-up: see `producers/timing.py`. The value
+record also carries that instant, as the cloud demo's producers do: a last field `Timestamp`,
+`["null", local-timestamp-millis]` with a null default, equal to the record's Kafka timestamp
+(UTC). A table created without it still reads the records (Avro resolution skips a field the
+reader lacks), and the registry takes the schema as a BACKWARD-compatible new version.
+
+Other clusters (Confluent Cloud): `client_config` is merged into the librdkafka settings
+(security.protocol, sasl.*) and `registry_auth` is the Schema Registry's API key and secret.
 
 Kaggle's train_* or test_* files: test_transaction.csv has no isFraud, so its rows are written
 with a value schema where isFraud is `["null", "int"]` (null); see `schemas_for`.
@@ -25,11 +32,11 @@ from typing import Literal
 
 import numpy as np
 from confluent_kafka import KafkaError, Producer
+from confluent_kafka.admin import AdminClient
 
 from emulator.avro_schemas import FieldSpec, key_record_name, record_schema, value_record_name
-from emulator.kafka.topics import list_topics
 from emulator.schema_registry.client import SchemaRegistryClient
-from producers.avro_batch import BatchEncoder, Field
+from producers.avro_batch import BatchEncoder, Field, UnionLongTail, union_long_tails
 from producers.columns import (
     IDENTITY_COLUMNS,
     IDENTITY_HEADER,
@@ -44,6 +51,9 @@ from producers.csv_source import DeadLetters, read_batches, read_header, read_in
 from producers.timing import TIMESTAMP_MODES, DtIndex, EventClock, clock_for
 
 Columns = Literal["pipeline", "all"]
+# The value record's last field: the record's timestamp as a UTC date-time, as Confluent maps
+# TIMESTAMP(3) (`local-timestamp-millis`), nullable with a null default.
+TIMESTAMP_FIELD = FieldSpec("Timestamp", "TIMESTAMP(3)", nullable=True)
 Split = Literal["train", "test"]
 
 
@@ -106,8 +116,9 @@ def _fields(source: TopicSource) -> tuple[list[Column], list[FieldSpec]]:
     return value, specs
 
 
-def schemas_for(source: TopicSource) -> tuple[dict, dict]:
-    """Key record `<topic>_key` holding TransactionID; value record with the other columns.
+def schemas_for(source: TopicSource, timestamp_field: bool = True) -> tuple[dict, dict]:
+    """Key record `<topic>_key` holding TransactionID; value record with the other columns,
+    then (with `timestamp_field`) `Timestamp`, the record's timestamp.
 
     isFraud stays in the value record of an unlabelled file, as `["null", "int"]` with a null
     default, rather than being dropped: every row keeps the table's field names and order, a
@@ -116,6 +127,8 @@ def schemas_for(source: TopicSource) -> tuple[dict, dict]:
     key = [c for c in source.columns if c.name == KEY_COLUMN]
     _, value_specs = _fields(source)
     key_specs = [FieldSpec(c.name, c.sql_type, c.nullable) for c in key]
+    if timestamp_field:
+        value_specs = [*value_specs, TIMESTAMP_FIELD]
     return (
         record_schema(key_record_name(source.topic), key_specs),
         record_schema(value_record_name(source.topic), value_specs),
@@ -124,6 +137,11 @@ def schemas_for(source: TopicSource) -> tuple[dict, dict]:
 
 class MissingTopicError(RuntimeError):
     """Confluent Cloud does not create topics on first write; neither does the local broker."""
+
+
+def existing_topics(client_config: dict[str, object], timeout: float = 15.0) -> set[str]:
+    """The cluster's topics, asked with the producer's own connection settings."""
+    return set(AdminClient(client_config).list_topics(timeout=timeout).topics)
 
 
 def producer_config(bootstrap_servers: str) -> dict[str, object]:
@@ -149,6 +167,7 @@ class Replay:
 
     timestamps: str = "wall"
     speedup: float | None = None
+    timestamp_field: bool = True  # the value record's last field: the record's timestamp
     clock: EventClock | None = None
     dt_index: DtIndex | None = None
     started: float = 0.0  # time.monotonic() at the replay's start
@@ -176,7 +195,12 @@ def _produce_batch(
     due: list[float] | None,
     replay: Replay,
     summary: TopicSummary,
+    stamps: tuple[bytes, list[int]] | None = None,
+    wall_stamp: UnionLongTail | None = None,
 ) -> None:
+    """Send one encoded batch. With `wall_stamp`, each value gets its `Timestamp` field: the
+    row's bytes from `stamps` (`union_long_tails` of `timestamps`) where its timestamp is
+    known, else the wall clock now, which is then also the Kafka timestamp."""
     produce, poll = producer.produce, producer.poll
     n = len(value_starts) - 1
     for i in range(n):
@@ -190,6 +214,13 @@ def _produce_batch(
         value = values[value_starts[i] : value_starts[i + 1]]
         key = keys[key_starts[i] : key_starts[i + 1]]
         timestamp = timestamps[i] if timestamps is not None else 0
+        if wall_stamp is not None:
+            if timestamp:
+                assert stamps is not None
+                value += stamps[0][stamps[1][i] : stamps[1][i + 1]]
+            else:  # 0 would let librdkafka pick the time; the field needs it beforehand
+                timestamp = time.time_ns() // 1_000_000
+                value += wall_stamp(timestamp)
         while True:
             try:
                 produce(topic, value, key, timestamp=timestamp)
@@ -210,22 +241,27 @@ def produce_topic(
     summary: TopicSummary,
     dead_letter_dir: Path,
     replay: Replay | None = None,
+    *,
+    client_config: dict[str, str] | None = None,
+    registry_auth: tuple[str, str] | None = None,
 ) -> None:
     replay = replay or Replay(started=time.monotonic())
     path = data_dir / source.csv_file
     header = read_header(path, source.header)
     absent = frozenset(c.name for c in source.columns if c.name not in header)
     source = replace(source, unlabelled=absent)
-    registry = SchemaRegistryClient(registry_url)
-    key_schema, value_schema = schemas_for(source)
+    registry = SchemaRegistryClient(registry_url, auth=registry_auth)
+    key_schema, value_schema = schemas_for(source, replay.timestamp_field)
     key_id = registry.register(f"{source.topic}-key", key_schema)
     value_id = registry.register(f"{source.topic}-value", value_schema)
     value_columns, specs = _fields(source)
     key_encoder = BatchEncoder(key_id, [Field(KEY_COLUMN, source.columns[0].kind, False)])
+    # The body of each value; the trailing Timestamp field is appended at send time.
     value_encoder = BatchEncoder(
         value_id,
         [Field(c.name, c.kind, s.nullable) for c, s in zip(value_columns, specs, strict=True)],
     )
+    wall_stamp = UnionLongTail() if replay.timestamp_field else None
     dead_letters = DeadLetters(dead_letter_dir / f"{source.topic}.dead-letter.tsv")
     if dead_letters.path.exists():
         dead_letters.path.unlink()  # one file per replay, not an ever-growing one
@@ -237,7 +273,13 @@ def produce_topic(
             if len(summary.errors) < 5:
                 summary.errors.append(str(error))
 
-    producer = Producer({**producer_config(bootstrap_servers), "on_delivery": on_delivery})
+    producer = Producer(
+        {
+            **producer_config(bootstrap_servers),
+            **(client_config or {}),
+            "on_delivery": on_delivery,
+        }
+    )
     start = time.monotonic()
     try:
         for batch in read_batches(path, source.header, source.columns, dead_letters):
@@ -246,7 +288,7 @@ def produce_topic(
                 break
             values, value_starts = value_encoder.encode(batch)
             keys, key_starts = key_encoder.encode(batch)
-            timestamps = due = None
+            timestamps = due = stamps = None
             known = replay.row_dts(source, batch)
             if known is not None:
                 dts, found = known
@@ -254,7 +296,10 @@ def produce_topic(
                 assert clock is not None
                 if replay.timestamps == "event":
                     # an identity without its transaction gets the wall clock (0 = now)
-                    timestamps = np.where(found, clock.timestamps_ms(dts), 0).tolist()
+                    event_ms = np.where(found, clock.timestamps_ms(dts), 0)
+                    timestamps = event_ms.tolist()
+                    if wall_stamp is not None:
+                        stamps = union_long_tails(event_ms)
                 if replay.speedup:
                     due = np.where(found, clock.due_seconds(dts, replay.speedup), 0.0).tolist()
             _produce_batch(
@@ -268,6 +313,8 @@ def produce_topic(
                 due,
                 replay,
                 summary,
+                stamps,
+                wall_stamp,
             )
     finally:
         summary.interrupted = replay.stop.is_set()
@@ -331,65 +378,97 @@ def produce_dataset(
     timestamps: str = "wall",
     speedup: float | None = None,
     progress: Callable[[str], None] | None = None,
+    timestamp_field: bool = True,
+    client_config: dict[str, str] | None = None,
+    registry_auth: tuple[str, str] | None = None,
 ) -> list[TopicSummary]:
     """Produce every source in its own thread; returns one summary per topic.
 
     Ctrl-C stops reading, flushes what the producers accepted, and still returns the summaries
-    (marked `interrupted`). `progress` receives the periodic lines instead of stdout.
+    (marked `interrupted`), also when it comes before the first record. `progress` receives the
+    periodic lines instead of stdout. `timestamp_field`: the value record ends with `Timestamp`
+    (see the module's docstring). `client_config`: librdkafka settings merged into the
+    producers' (and used for the topic check), e.g. security.protocol and sasl.* for Confluent
+    Cloud; `registry_auth`: (key, secret) for the Schema Registry's HTTP basic auth.
     """
     if timestamps not in TIMESTAMP_MODES:
         raise ValueError(f"timestamps must be one of {TIMESTAMP_MODES}, not {timestamps!r}")
     if speedup is not None and speedup <= 0:
         raise ValueError("speedup must be positive")
-    existing = list_topics(bootstrap_servers)
-    missing = [s.topic for s in sources if s.topic not in existing]
-    if missing:
-        raise MissingTopicError(
-            f"topics {missing} do not exist: create the tables first "
-            "(ccflink sql pyflink_jobs/sql/01_source_tables.sql)"
-        )
     chosen = data_files(data_dir, split)
-    sources = tuple(s.for_split(chosen).with_columns(columns) for s in sources)
-    replay = Replay(timestamps=timestamps, speedup=speedup)
-    if timestamps == "event" or speedup:
-        transactions = data_dir / TRANSACTIONS.for_split(chosen).csv_file
-        pre = read_int_columns(transactions, [KEY_COLUMN, "TransactionDT"])
-        replay.clock = clock_for(pre["TransactionDT"], int(time.time() * 1000))
-        replay.dt_index = DtIndex.build(pre[KEY_COLUMN], pre["TransactionDT"])
-    replay.started = time.monotonic()
     summaries = [TopicSummary(s.topic) for s in sources]
+    replay = Replay(timestamps=timestamps, speedup=speedup, timestamp_field=timestamp_field)
+    try:
+        existing = existing_topics(
+            {"bootstrap.servers": bootstrap_servers, **(client_config or {})}
+        )
+        missing = [s.topic for s in sources if s.topic not in existing]
+        if missing:
+            raise MissingTopicError(
+                f"topics {missing} do not exist: create the tables first "
+                "(ccflink sql pyflink_jobs/sql/01_source_tables.sql)"
+            )
+        if timestamps == "event" or speedup:
+            transactions = data_dir / TRANSACTIONS.for_split(chosen).csv_file
+            pre = read_int_columns(transactions, [KEY_COLUMN, "TransactionDT"])
+            replay.clock = clock_for(pre["TransactionDT"], int(time.time() * 1000))
+            replay.dt_index = DtIndex.build(pre[KEY_COLUMN], pre["TransactionDT"])
+    except KeyboardInterrupt:  # before anything was sent
+        for summary in summaries:
+            summary.interrupted = True
+        return summaries
+    sources = tuple(s.for_split(chosen).with_columns(columns) for s in sources)
+    replay.started = time.monotonic()
     failures: list[BaseException] = []
+    finished = [threading.Event() for _ in sources]
 
-    def run(source: TopicSource, summary: TopicSummary) -> None:
+    def run(source: TopicSource, summary: TopicSummary, finished: threading.Event) -> None:
         try:
             produce_topic(
-                bootstrap_servers, registry_url, data_dir, source, summary, dead_letter_dir, replay
+                bootstrap_servers,
+                registry_url,
+                data_dir,
+                source,
+                summary,
+                dead_letter_dir,
+                replay,
+                client_config=client_config,
+                registry_auth=registry_auth,
             )
         except BaseException as error:
             failures.append(error)
             replay.stop.set()
+        finally:
+            finished.set()
 
     threads = [
-        threading.Thread(target=run, args=pair, name=f"produce-{pair[0].topic}")
-        for pair in zip(sources, summaries, strict=True)
+        threading.Thread(target=run, args=args, name=f"produce-{args[0].topic}")
+        for args in zip(sources, summaries, finished, strict=True)
     ]
     done = threading.Event()
     reporter = threading.Thread(target=_report, args=(summaries, done, progress), daemon=True)
-    if show_progress:
-        reporter.start()
-    for thread in threads:
-        thread.start()
+    # Waits are on `finished`, not Thread.join: Python 3.11's join(timeout), interrupted by
+    # Ctrl-C, marks a running thread as stopped, and the summaries would come back (and the
+    # process exit) while its producer still flushes records counted as sent.
     try:
+        if show_progress:
+            reporter.start()
         for thread in threads:
-            while thread.is_alive():
-                thread.join(0.2)
+            thread.start()
+        for event in finished:
+            while not event.wait(0.2):
+                pass
     except KeyboardInterrupt:
+        # A thread not started yet never runs; the others stop at their next row and flush.
         replay.stop.set()
-        for thread in threads:
-            thread.join()
+        for thread, event, summary in zip(threads, finished, summaries, strict=True):
+            if thread.ident is not None:
+                event.wait()
+            else:
+                summary.interrupted = True
     finally:
         done.set()
-        if show_progress:
+        if reporter.is_alive():
             reporter.join()
     if failures:
         raise failures[0]

@@ -20,6 +20,9 @@ from pyflink.table.udf import TableFunction, udtf
 from pyflink_jobs.ml_formats import ModelCodec, PredictionError
 
 RETRYABLE = {429, 503}
+# Failure counters are registered up front (PyFlink metrics exist only once `open` returns).
+COUNTED_STATUSES = (400, 401, 403, 404, 408, 413, 424, 429, 500, 502, 503, 504)
+METRIC_GROUP = "ml_predict"
 
 _SCALAR_TYPES = {
     "BOOLEAN": DataTypes.BOOLEAN,
@@ -84,6 +87,14 @@ class AzureMLPredict(TableFunction):
         self._session: requests.Session | None = None
 
     def open(self, function_context: Any) -> None:
+        """Also registers the per-model counters Flink reports (see `ccflink flink statement`)."""
+        group = function_context.get_metric_group().add_group(METRIC_GROUP, self.model)
+        self._requests = group.counter("requests")
+        self._retries = group.counter("retries")
+        self._unreachable = group.counter("failures_unreachable")
+        self._failures = {code: group.counter(f"failures_{code}") for code in COUNTED_STATUSES}
+        self._other_failures = group.counter("failures_other")
+        self._latency = group.distribution("latency_ms")
         self._session = requests.Session()
         self._session.headers.update(
             {"Authorization": f"Bearer {self.endpoint.api_key}", **self.codec.headers()}
@@ -101,18 +112,24 @@ class AzureMLPredict(TableFunction):
     def _post(self, body: bytes) -> bytes:
         assert self._session is not None
         for attempt in range(self.settings.retry_count + 1):
+            self._requests.inc()
+            started = time.perf_counter()
             try:
                 response = self._session.post(
                     self.endpoint.url, data=body, timeout=self.settings.client_timeout
                 )
             except requests.RequestException as error:
+                self._unreachable.inc()
                 raise PredictionError(
                     f"ML model runtime error: model `{self.model}` endpoint "
                     f"{self.endpoint.url} unreachable: {type(error).__name__}"
                 ) from None
+            self._latency.update(int((time.perf_counter() - started) * 1000))
             if response.status_code == 200:
                 return response.content
+            self._failures.get(response.status_code, self._other_failures).inc()
             if response.status_code in RETRYABLE and attempt < self.settings.retry_count:
+                self._retries.inc()
                 time.sleep(_retry_delay(response, attempt))
                 continue
             text = response.text[:1024].replace(self.endpoint.api_key, "*****")

@@ -68,15 +68,21 @@ def watch_predictions(
     expected: int,
     idle_timeout: float = 60.0,
     say: Callable[[str], None] = print,
+    startup_timeout: float = 180.0,
 ) -> PredictionStats:
-    """Show predictions as they arrive until `expected` arrived or none came for a while."""
+    """Show predictions as they arrive until `expected` arrived or none came for a while.
+
+    Before the first one, wait up to `startup_timeout` (the jobs start Python workers).
+    """
     reader = AvroTopicReader(
         settings.bootstrap_servers, settings.schema_registry_url, PREDICTIONS_TOPIC
     )
     stats = PredictionStats()
     last_arrival = time.monotonic()
     try:
-        while stats.count < expected and time.monotonic() - last_arrival < idle_timeout:
+        while stats.count < expected and time.monotonic() - last_arrival < (
+            idle_timeout if stats.count else startup_timeout
+        ):
             batch = reader.poll(timeout_ms=1000)
             for record in batch:
                 stats.add(record.value)

@@ -8,8 +8,12 @@ to that version's endpoint.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import queue
 import re
+import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,7 +22,7 @@ from pathlib import Path
 
 from pyflink.table import EnvironmentSettings, TableEnvironment
 
-from emulator import catalog_commands, tables
+from emulator import catalog_commands, inferred_tables, tables
 from emulator.catalog import Catalog, Model, ModelVersion, StatementRecord
 from emulator.config import Settings
 from emulator.dialect.catalog_statements import parse_catalog_statement
@@ -107,6 +111,139 @@ def format_rows(columns: list[str], rows: list[tuple]) -> str:
     return "\n".join([lines[0], "  ".join("-" * w for w in widths), *lines[1:]])
 
 
+# --- SELECT results -----------------------------------------------------------------------------
+
+# A query that returns rows to the client rather than writing a table.
+_QUERY = re.compile(r"(?is)^[\s(]*(SELECT|WITH|VALUES)\b")
+
+
+def is_query(sql: str) -> bool:
+    """SELECT, WITH ... SELECT and VALUES (possibly in parentheses) return rows."""
+    return bool(_QUERY.match(sql))
+
+
+class ResultTable:
+    """A query's result as Confluent's workspace shows it, built from Flink's changelog.
+
+    +I appends a row. -U and -D remove the row they carry (an unknown row is ignored: it may
+    have been read before a limit); the +U that follows a -U takes the updated row's place, so
+    an updating query (GROUP BY counts) changes rows in place and an append-only query's rows
+    stay in arrival order.
+    """
+
+    KINDS = ("+I", "-U", "+U", "-D")
+
+    def __init__(self, columns: list[str]) -> None:
+        self.columns = list(columns)
+        self.rows: list[tuple] = []
+        self.changes = 0
+        self.updating = False  # whether a -U, +U or -D came: the query is not append-only
+        self._updated_at: int | None = None  # where the row a -U removed was
+
+    @property
+    def pending_update(self) -> bool:
+        """A -U came without its +U yet: the table is between two states."""
+        return self._updated_at is not None
+
+    def apply(self, kind: str, values: tuple) -> None:
+        if kind not in self.KINDS:
+            raise ValueError(f"unknown row kind {kind!r}; one of {', '.join(self.KINDS)}")
+        self.changes += 1
+        values = tuple(values)
+        if kind == "+I":
+            self.rows.append(values)
+        elif kind == "+U":
+            self.updating = True
+            at = self._updated_at
+            self._updated_at = None
+            if at is None or at > len(self.rows):
+                self.rows.append(values)
+            else:
+                self.rows.insert(at, values)
+        else:
+            self.updating = True
+            self._updated_at = None
+            try:
+                index = self.rows.index(values)
+            except ValueError:
+                return
+            del self.rows[index]
+            if kind == "-U":
+                self._updated_at = index
+
+
+# on_row(table, kind, values): called after each change is applied to the table.
+RowCallback = Callable[[ResultTable, str, tuple], None]
+
+
+@dataclass(frozen=True)
+class SelectLimits:
+    """When a SELECT's result stops being read (its job is then cancelled)."""
+
+    max_rows: int | None = 20  # rows in the result table
+    idle_timeout: float | None = 10.0  # seconds without a new change, once one came
+    startup_timeout: float | None = 60.0  # seconds to wait for the first change
+    timeout: float | None = None  # seconds in all
+    on_row: RowCallback | None = None
+    stop_on_interrupt: bool = False  # Ctrl-C stops reading and returns (the shell) or raises
+
+
+# A SELECT in a script (`ccflink sql`, execute_script): at most 20 rows, 10 s without a new
+# row (a minute for the first one), two minutes in all; a script never waits for ever.
+SCRIPT_SELECT_LIMITS = SelectLimits(
+    max_rows=20, idle_timeout=10.0, startup_timeout=60.0, timeout=120.0
+)
+
+
+@dataclass(frozen=True)
+class SelectResult:
+    columns: list[str]
+    rows: list[tuple]
+    changes: int  # changelog rows read (+I, -U, +U, -D)
+    updating: bool  # an updating query (its changelog had -U, +U or -D), not append-only
+    stopped: str  # why reading stopped: limit, idle, no-rows, timeout, finished, interrupted
+    reason: str  # the same, said for people
+    job_id: str | None = None
+
+    def summary(self) -> str:
+        count = f"{len(self.rows)} row" + ("" if len(self.rows) == 1 else "s")
+        if self.updating:
+            count += f" ({self.changes} changes applied)"
+        text = f"{count}; {self.reason}"
+        if self.stopped != "finished" and self.job_id:
+            text += f", job {self.job_id} cancelled"
+        return text
+
+
+def _select_deadline(
+    limits: SelectLimits, started: float, last_change: float | None
+) -> tuple[float | None, str]:
+    """The earliest moment reading must stop, and which limit that is."""
+    candidates = []
+    if last_change is None and limits.startup_timeout is not None:
+        candidates.append((started + limits.startup_timeout, "no-rows"))
+    if last_change is not None and limits.idle_timeout is not None:
+        candidates.append((last_change + limits.idle_timeout, "idle"))
+    if limits.timeout is not None:
+        candidates.append((started + limits.timeout, "timeout"))
+    return min(candidates) if candidates else (None, "")
+
+
+def _select_reason(stopped: str, limits: SelectLimits) -> str:
+    if stopped == "limit":
+        return f"stopped at the limit of {limits.max_rows} rows"
+    if stopped == "idle":
+        return f"stopped after {limits.idle_timeout:g} s without new rows"
+    if stopped == "no-rows":
+        return f"stopped: no rows within {limits.startup_timeout:g} s"
+    if stopped == "timeout":
+        return f"stopped at the time limit of {limits.timeout:g} s"
+    return "stopped by Ctrl-C" if stopped == "interrupted" else "the query finished"
+
+
+_END = object()
+
+
 def _first_line(text: str) -> str:
     line = " ".join(text.split())
     return line if len(line) <= 80 else line[:77] + "..."
@@ -141,6 +278,7 @@ class ConfluentSession:
         self._next_name: str | None = None
         self._predict_functions: dict[str, ModelVersion] = {}
         self._statement_parallelism = 1
+        inferred_tables.add_to_catalog(settings, self.catalog, say)
         for table in self.catalog.tables.values():
             self.t_env.execute_sql(tables.flink_ddl(settings, table))
 
@@ -352,9 +490,140 @@ class ConfluentSession:
         if re.match(r"(?is)^(INSERT|EXECUTE)\b", text):
             job_id = self._submit(name, text)
             return StatementResult("insert", f"running as job {job_id}", job_id)
+        if is_query(text):
+            selected = self._select(text, name, self.select_limits)
+            return StatementResult(
+                "select", f"SELECT: {selected.summary()}", None, selected.columns, selected.rows
+            )
         result = self.t_env.execute_sql(text)
         result.print()
         return StatementResult(text.split()[0].lower(), "done")
+
+    # --- SELECT -------------------------------------------------------------------------------
+
+    # How execute() and execute_script() read a SELECT; the shell sets its own on its session.
+    select_limits: SelectLimits = SCRIPT_SELECT_LIMITS
+
+    def select(
+        self,
+        sql: str,
+        *,
+        max_rows: int | None = None,
+        idle_timeout: float | None = 10.0,
+        startup_timeout: float | None = 60.0,
+        timeout: float | None = None,
+        on_row: RowCallback | None = None,
+        stop_on_interrupt: bool = False,
+    ) -> SelectResult:
+        """Run a query (Confluent dialect) and read its changelog into a result table.
+
+        Reading stops at `max_rows` rows in the table, after `idle_timeout` seconds without a
+        change (`startup_timeout` for the first one), after `timeout` seconds in all, or when a
+        bounded query ends; the job is then cancelled. `on_row(table, kind, values)` sees each
+        change as it is applied. Errors raise StatementError.
+        """
+        sql = sql.strip().rstrip(";").strip()
+        limits = SelectLimits(
+            max_rows, idle_timeout, startup_timeout, timeout, on_row, stop_on_interrupt
+        )
+        try:
+            refused = refusal(sql)
+            if refused is not None:
+                raise DialectError(refused)
+            if not is_query(sql):
+                raise DialectError(
+                    "select() runs SELECT, WITH or VALUES; other statements go to execute_script"
+                )
+            self._statement_parallelism = 1
+            return self._select(self._rewrite(sql), statement_name(), limits)
+        except (DialectError, KeyError, ValueError) as error:
+            raise StatementError(f"{_first_line(sql)}\n  {error}") from None
+        except Exception as error:
+            if not type(error).__module__.startswith("py4j"):
+                raise
+            detail = self._explain_predict(_flink_detail(str(error)))
+            raise StatementError(f"{_first_line(sql)}\n  Flink: {detail.strip()}") from None
+
+    def _select(self, text: str, name: str, limits: SelectLimits) -> SelectResult:
+        """Submit the query, read changes on a thread until a limit, cancel the job."""
+        config = self.t_env.get_config()
+        config.set("pipeline.name", name)
+        config.set("parallelism.default", str(self._statement_parallelism))
+        result = self.t_env.execute_sql(text)
+        client = result.get_job_client()
+        job_id = str(client.get_job_id()) if client is not None else None
+        table = ResultTable(list(result.get_resolved_schema().get_column_names()))
+        # collect()'s hasNext() blocks inside the JVM; a reader thread lets this one keep time
+        # and take Ctrl-C, and closing the iterator cancels the job and ends the reader.
+        iterator = result.collect()
+        changes: queue.Queue = queue.Queue()
+        done = threading.Event()
+
+        def read() -> None:
+            try:
+                for row in iterator:
+                    if done.is_set():
+                        break
+                    changes.put((str(row.get_row_kind()), tuple(row)))
+            except Exception as error:
+                if not done.is_set():
+                    changes.put(error)
+            finally:
+                changes.put(_END)
+
+        reader = threading.Thread(target=read, name=f"select-{name}", daemon=True)
+        started = time.monotonic()
+        last_change: float | None = None
+        stopped = "finished"
+        reader.start()
+        try:
+            while True:
+                if (
+                    limits.max_rows is not None
+                    and len(table.rows) >= limits.max_rows
+                    and not table.pending_update
+                ):
+                    stopped = "limit"
+                    break
+                deadline, why = _select_deadline(limits, started, last_change)
+                now = time.monotonic()
+                if deadline is not None and now >= deadline:
+                    stopped = why
+                    break
+                try:
+                    item = changes.get(
+                        timeout=0.5 if deadline is None else min(0.5, deadline - now)
+                    )
+                except queue.Empty:
+                    continue
+                if item is _END:
+                    break
+                if isinstance(item, BaseException):
+                    raise item
+                kind, values = item
+                table.apply(kind, values)
+                last_change = time.monotonic()
+                if limits.on_row is not None:
+                    limits.on_row(table, kind, values)
+        except KeyboardInterrupt:
+            if not limits.stop_on_interrupt:
+                raise
+            stopped = "interrupted"
+        finally:
+            done.set()
+            # A finished or failed job has nothing left to cancel.
+            with contextlib.suppress(Exception):
+                iterator.close()
+            reader.join(timeout=10)
+        return SelectResult(
+            columns=table.columns,
+            rows=list(table.rows),
+            changes=table.changes,
+            updating=table.updating,
+            stopped=stopped,
+            reason=_select_reason(stopped, limits),
+            job_id=job_id,
+        )
 
     # --- helpers ------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ import time
 
 import requests
 
+_DISTRIBUTION = re.compile(r"(sum|count|min|max)=(-?[\d.]+)")
 _EXCEPTION_LINE = re.compile(r"^(Caused by: )?[\w.$]+(Error|Exception): ")
 _JAVA_PACKAGES = ("java.", "javax.", "org.", "com.", "Caused by: java.", "Caused by: org.")
 
@@ -54,6 +55,46 @@ class FlinkRest:
         python = [line for line in exceptions if not line.startswith(_JAVA_PACKAGES)]
         chosen = (python or exceptions or [line for line in lines if line] or [None])[-1]
         return chosen[:1000] if chosen else None
+
+    def metrics(self, job_id: str, marker: str) -> dict[str, float]:
+        """Operator metrics whose name contains `marker`, summed over subtasks, by short name.
+
+        Python functions' metrics are named `<operator>.<group>.<key>.<name>`; the result maps
+        `<key>.<name>` (e.g. `fraud_detection.requests`) to the sum.
+        """
+        job = requests.get(f"{self.url}/jobs/{job_id}", timeout=5).json()
+        totals: dict[str, float] = {}
+
+        def add(metric_id: str, value: float) -> None:
+            short = metric_id.split(f".{marker}.", 1)[-1]
+            totals[short] = totals.get(short, 0.0) + value
+
+        for vertex in job.get("vertices", []):
+            vertex_url = f"{self.url}/jobs/{job_id}/vertices/{vertex['id']}"
+            listed = requests.get(f"{vertex_url}/subtasks/metrics", timeout=5).json()
+            names = [m["id"] for m in listed if marker in m["id"]]
+            if not names:
+                continue
+            summed = requests.get(
+                f"{vertex_url}/subtasks/metrics",
+                params={"get": ",".join(names), "agg": "sum"},
+                timeout=5,
+            ).json()
+            for metric in summed:
+                add(metric["id"], float(metric["sum"]))
+            # Distributions are not numbers to Flink's aggregation: read each subtask's.
+            others = [n for n in names if n not in {m["id"] for m in summed}]
+            for subtask in range(vertex.get("parallelism", 1) if others else 0):
+                values = requests.get(
+                    f"{vertex_url}/subtasks/{subtask}/metrics",
+                    params={"get": ",".join(others)},
+                    timeout=5,
+                ).json()
+                for metric in values:
+                    for field, number in _DISTRIBUTION.findall(str(metric.get("value", ""))):
+                        if field in {"sum", "count"}:
+                            add(f"{metric['id']}_{field}", float(number))
+        return totals
 
     def cancel(self, job_id: str, wait_seconds: float = 20.0) -> str | None:
         """Cancel and wait until the job has stopped; returns its last state."""

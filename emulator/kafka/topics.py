@@ -44,3 +44,30 @@ def delete_topic(bootstrap_servers: str, name: str) -> bool:
         return False
     finally:
         admin.close()
+
+
+def describe_topics(bootstrap_servers: str, names: list[str]) -> dict[str, tuple[int, str]]:
+    """Partition count and `cleanup.policy` of each named topic that exists."""
+    from kafka.admin import ConfigFilterType, ConfigResource, ConfigResourceType
+
+    if not names:
+        return {}
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    try:
+        partitions = {
+            t["name"]: len(t["partitions"])
+            for t in admin.describe_topics(names)
+            if not t.get("error_code")
+        }
+        resources = [
+            ConfigResource(ConfigResourceType.TOPIC, name, configs={"cleanup.policy": None})
+            for name in partitions
+        ]
+        described = admin.describe_configs(resources, config_filter=ConfigFilterType.ALL)
+    finally:
+        admin.close()
+    configs = described.get("topic", {}) if resources else {}
+    return {
+        name: (count, configs.get(name, {}).get("cleanup.policy", {}).get("value") or "delete")
+        for name, count in partitions.items()
+    }

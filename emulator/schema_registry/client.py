@@ -9,9 +9,12 @@ import requests
 
 
 class SchemaRegistryClient:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, auth: tuple[str, str] | None = None) -> None:
+        """`auth`: (API key, secret) for a registry that requires HTTP basic auth."""
         self.url = url.rstrip("/")
         self._session = requests.Session()
+        if auth is not None:
+            self._session.auth = auth
 
     def register(self, subject: str, schema: dict[str, Any]) -> int:
         response = self._session.post(
@@ -31,3 +34,15 @@ class SchemaRegistryClient:
             self._session.delete(
                 f"{self.url}/subjects/{subject}", params={"permanent": permanent}, timeout=10
             )
+
+    def latest(self, subject: str) -> dict[str, Any] | None:
+        """The subject's latest version (`schema`, `schemaType`, `id`, ...); None without one."""
+        response = self._session.get(f"{self.url}/subjects/{subject}/versions/latest", timeout=10)
+        if response.status_code == 404:
+            return None
+        if not response.ok:
+            raise RuntimeError(
+                f"Schema Registry: latest version of {subject!r}: "
+                f"HTTP {response.status_code} {response.text}"
+            )
+        return response.json()

@@ -9,9 +9,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import requests
 
 from emulator import stack
 from emulator.config import PROJECT_ROOT, Settings
+from emulator.flink.rest import FlinkRest
 from emulator.kafka import broker
 from emulator.ports import free_ports
 from emulator.process import ManagedProcess
@@ -41,9 +43,13 @@ def kafka_and_registry(settings: Settings, **registry_options) -> Iterator[Setti
         ManagedProcess(broker.NAME, settings).stop()
 
 
+_RUNNING_STACKS: list[Settings] = []
+
+
 @pytest.fixture(scope="session")
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     settings = new_settings(tmp_path_factory, "ccflink-state")
+    _RUNNING_STACKS.append(settings)
     try:
         stack.up(settings, say=lambda message: None)
         yield settings
@@ -68,3 +74,18 @@ def read_until(settings: Settings, topic: str, done, timeout: float = 240.0) -> 
     finally:
         reader.close()
     return records
+
+
+@pytest.fixture(scope="module", autouse=True)
+def stop_jobs_after_module() -> Iterator[None]:
+    """Each test module's continuous statements end with it, so task slots stay free."""
+    yield
+    for settings in _RUNNING_STACKS:
+        rest = FlinkRest(settings.flink_rest_url)
+        try:
+            jobs = requests.get(f"{settings.flink_rest_url}/jobs", timeout=10).json()["jobs"]
+        except requests.RequestException:
+            continue
+        for job in jobs:
+            if job["status"] == "RUNNING":
+                rest.cancel(job["id"])

@@ -16,13 +16,16 @@ import onnxruntime as ort
 import pytest
 from kafka import KafkaProducer
 
+from emulator.catalog import Catalog
 from emulator.config import Settings
+from emulator.flink.rest import FlinkRest
 from emulator.topic_reader import Record
 from model_server.features import FEATURES, OUTPUTS, time_features
 from producers.columns import IDENTITY_COLUMNS, KEY_COLUMN
 from producers.produce import IDENTITIES, TRANSACTIONS, TopicSource, produce_dataset, schemas_for
 from producers.synthetic import generate
 from producers.wire import AvroEncoder
+from pyflink_jobs.ml_predict import METRIC_GROUP
 from pyflink_jobs.pipeline import PREDICTIONS_TOPIC, run_pipeline
 from tests.integration.conftest import read_until
 
@@ -183,3 +186,26 @@ def test_every_row_gets_exactly_the_models_prediction(
         assert prediction[OUTPUTS[0]] == int(label), row["TransactionID"]
         assert prediction[OUTPUTS[1]] == pytest.approx(float(probability), abs=1e-6)
         assert prediction["isFraud"] == row["isFraud"]
+
+
+def test_ml_predict_reports_its_calls_as_flink_metrics(
+    pipeline_run: PipelineRun, local_stack: Settings
+) -> None:
+    catalog = Catalog.for_state(local_stack.state_dir)
+    [job_id] = [
+        r.job_id
+        for r in catalog.statements.values()
+        if r.sql.startswith("CREATE TABLE fraud_predictions")
+    ]
+    rest = FlinkRest(local_stack.flink_rest_url)
+    deadline = time.monotonic() + 90  # the JobManager fetches metrics every 10 s
+    metrics = rest.metrics(job_id, METRIC_GROUP)
+    while metrics.get("fraud_detection.requests", 0) < ROWS and time.monotonic() < deadline:
+        time.sleep(2)
+        metrics = rest.metrics(job_id, METRIC_GROUP)
+    # One request per scored row (the watermark sentinels that join each other are scored
+    # too), each timed, none retried or failed: PyFlink reports a counter once it moved.
+    assert metrics["fraud_detection.requests"] >= ROWS
+    assert metrics["fraud_detection.latency_ms_count"] == metrics["fraud_detection.requests"]
+    assert "fraud_detection.retries" not in metrics
+    assert not any(name.split(".")[1].startswith("failures_") for name in metrics)

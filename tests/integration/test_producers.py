@@ -1,19 +1,33 @@
-"""The producers against a real broker and registry (no Flink): counts, dead letters, and
-event-time timestamps, on a small synthetic set with malformed rows added."""
+"""The producers against a real broker and registry (no Flink): counts, dead letters,
+event-time timestamps and the value's `Timestamp` field, on a small synthetic set with malformed
+rows added; and Ctrl-C on `ccflink produce`, which must lose nothing it accepted."""
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
+import requests
 from confluent_kafka import Consumer, TopicPartition
 
-from emulator.config import Settings
+from emulator import config
+from emulator.config import PROJECT_ROOT, Settings
 from emulator.kafka.topics import create_topic, list_topics
-from producers.produce import produce_dataset
+from emulator.schema_registry.client import SchemaRegistryClient
+from producers.csv_source import read_int_columns
+from producers.produce import IDENTITIES, TRANSACTIONS, produce_dataset, schemas_for
 from producers.synthetic import generate
+from producers.wire import decode, schema_id_of
 from tests.integration.conftest import kafka_and_registry as start_kafka_and_registry
 from tests.integration.conftest import new_settings
 
@@ -57,12 +71,45 @@ def _read_all(settings: Settings, topic: str) -> list:
         consumer.close()
 
 
+def _end_offsets(settings: Settings, topic: str) -> int:
+    """How many records the topic holds (it started empty; the producer is not transactional)."""
+    consumer = Consumer({"bootstrap.servers": settings.bootstrap_servers, "group.id": f"o-{topic}"})
+    try:
+        metadata = consumer.list_topics(topic, timeout=10).topics[topic]
+        parts = [TopicPartition(topic, p) for p in metadata.partitions]
+        return sum(consumer.get_watermark_offsets(p, timeout=10)[1] for p in parts)
+    finally:
+        consumer.close()
+
+
+def _values(settings: Settings, messages: list) -> list[dict]:
+    """The messages' values, decoded with their writer schemas from the registry."""
+    schemas: dict[int, dict] = {}
+    for message in messages:
+        schema_id = schema_id_of(message.value())
+        if schema_id not in schemas:
+            url = f"{settings.schema_registry_url}/schemas/ids/{schema_id}"
+            schemas[schema_id] = json.loads(requests.get(url, timeout=10).json()["schema"])
+    return [decode(m.value(), schemas) for m in messages]
+
+
+def _assert_timestamp_field_is_the_record_timestamp(settings: Settings, messages: list) -> None:
+    epoch = datetime(1970, 1, 1)  # local-timestamp-millis in UTC: a naive date-time
+    for message, value in zip(messages, _values(settings, messages), strict=True):
+        assert list(value)[-1] == "Timestamp"
+        millis = round((value["Timestamp"] - epoch).total_seconds() * 1000)
+        assert millis == message.timestamp()[1], value
+
+
+def _subject_versions(settings: Settings, subject: str) -> list[int]:
+    url = f"{settings.schema_registry_url}/subjects/{subject}/versions"
+    return requests.get(url, timeout=10).json()
+
+
 def test_malformed_rows_are_dead_lettered_and_the_rest_produced(
     kafka_and_registry: Settings, tmp_path: Path
 ) -> None:
     from dataclasses import replace
-
-    from producers.produce import IDENTITIES, TRANSACTIONS
 
     settings = kafka_and_registry
     files = generate(ROWS, tmp_path, seed=3)
@@ -73,6 +120,15 @@ def test_malformed_rows_are_dead_lettered_and_the_rest_produced(
         handle.write(",".join(good) + "\n")  # line ROWS + 3
     tx_topic, id_topic = _topics(settings, "-dl")
     sources = (replace(TRANSACTIONS, topic=tx_topic), replace(IDENTITIES, topic=id_topic))
+    # As CREATE TABLE (01_source_tables.sql) does: the table's value schema, without Timestamp;
+    # the registry (BACKWARD, its default) must take the producers' schema as a new version.
+    registry = requests.get(f"{settings.schema_registry_url}/config", timeout=10).json()
+    assert registry["compatibilityLevel"] == "BACKWARD"
+    for source in sources:
+        _, table_schema = schemas_for(source, timestamp_field=False)
+        SchemaRegistryClient(settings.schema_registry_url).register(
+            f"{source.topic}-value", table_schema
+        )
     dead_dir = tmp_path / "dead"
     before_ms = int(time.time() * 1000)
     summaries = produce_dataset(
@@ -101,3 +157,62 @@ def test_malformed_rows_are_dead_lettered_and_the_rest_produced(
     assert len(identities) == files.identities
     tx_stamp = {m.key()[5:]: m.timestamp()[1] for m in messages}  # Avro body: the id
     assert all(tx_stamp[m.key()[5:]] == m.timestamp()[1] for m in identities)
+    _assert_timestamp_field_is_the_record_timestamp(settings, messages)
+    _assert_timestamp_field_is_the_record_timestamp(settings, identities)
+    for topic in (tx_topic, id_topic):
+        assert _subject_versions(settings, f"{topic}-value") == [1, 2]
+
+
+def test_ctrl_c_stops_the_cli_and_loses_nothing_it_accepted(
+    kafka_and_registry: Settings, tmp_path: Path
+) -> None:
+    """SIGINT to `ccflink produce` mid-replay: exit 130, a summary line per topic, and each
+    topic holds exactly the records its line says were sent."""
+    settings = kafka_and_registry
+    rows = 3_000
+    data = tmp_path / "data"
+    generate(rows, data, seed=5)
+    tx_topic, id_topic = _topics(settings, "")  # the CLI's topics: transactions, identities
+    config.save(settings)
+    dts = read_int_columns(data / "train_transaction.csv", ["TransactionDT"])["TransactionDT"]
+    speedup = float(np.ptp(dts)) / 60  # the whole replay would take a minute
+    env = {
+        **os.environ,
+        "CCFLINK_HOME": str(settings.state_dir),
+        "CCFLINK_KAFKA_PORT": str(settings.ports.kafka),
+        "CCFLINK_SCHEMA_REGISTRY_PORT": str(settings.ports.schema_registry),
+        "PYTHONUNBUFFERED": "1",
+    }
+    command = [sys.executable, "-m", "emulator.cli", "produce", "--data", str(data)]
+    process = subprocess.Popen(
+        [*command, "--speedup", str(speedup)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        started = time.monotonic()
+        while time.monotonic() - started < 2 or _end_offsets(settings, tx_topic) == 0:
+            assert process.poll() is None, process.communicate()[0]
+            assert time.monotonic() - started < 60, "nothing produced within a minute"
+            time.sleep(0.2)
+        assert process.poll() is None, "the replay ended before Ctrl-C"
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=90)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 130, output
+    lines = dict(re.findall(r"^(\S+): ([\d,]+) sent, 0 failed, .*$", output, re.MULTILINE))
+    assert set(lines) == {tx_topic, id_topic}, output
+    sent = {topic: int(count.replace(",", "")) for topic, count in lines.items()}
+    assert 0 < sent[tx_topic] < rows, output
+    assert "(interrupted)" in output
+    for topic in (tx_topic, id_topic):
+        assert _end_offsets(settings, topic) == sent[topic], (topic, output)
+    messages = _read_all(settings, tx_topic)
+    assert len(messages) == sent[tx_topic]
+    _assert_timestamp_field_is_the_record_timestamp(settings, messages)  # wall clock, paced

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import itertools
+from datetime import datetime
 
 import numpy as np
 import pyarrow as pa
 
 from emulator.avro_schemas import FieldSpec, record_schema
-from producers.avro_batch import BatchEncoder, Field
+from producers.avro_batch import BatchEncoder, Field, UnionLongTail, union_long_tails
 from producers.columns import Kind
 from producers.csv_source import Batch
 from producers.wire import AvroEncoder, decode
@@ -74,3 +75,68 @@ def test_sliced_string_arrays_are_read_at_their_offset() -> None:
     batch.values["note"] = pa.array(["pad", *[r["note"] for r in RECORDS]]).slice(1)
     buffer, starts = BatchEncoder(1, FIELDS).encode(batch)
     assert decode(buffer[starts[2] : starts[3]], {1: SCHEMA})["note"] == "héllo wörld"
+
+
+# The value record's last field: the record's timestamp, `["null", local-timestamp-millis]`.
+STAMPED_SCHEMA = {
+    **SCHEMA,
+    "fields": [
+        *SCHEMA["fields"],
+        {
+            "name": "Timestamp",
+            "type": ["null", {"type": "long", "logicalType": "local-timestamp-millis"}],
+            "default": None,
+        },
+    ],
+}
+INSTANTS = [
+    1_700_000_000_123,
+    0,
+    -1,
+    63,
+    64,
+    -65,
+    2**31,
+    4_102_444_800_000,  # 2100-01-01
+    -(2**62),
+    2**63 - 1,
+]
+
+
+def test_timestamp_tail_appended_to_a_body_is_byte_identical_to_fastavro() -> None:
+    records = [{**RECORDS[i % len(RECORDS)], "Timestamp": ms} for i, ms in enumerate(INSTANTS)]
+    body, starts = BatchEncoder(42, FIELDS).encode(_batch(records))
+    tails, tail_starts = union_long_tails(np.array(INSTANTS, dtype=np.int64))
+    one_at_a_time = UnionLongTail()
+    reference = AvroEncoder(42, STAMPED_SCHEMA)
+    for i, record in enumerate(records):
+        tail = tails[tail_starts[i] : tail_starts[i + 1]]
+        assert tail == one_at_a_time(record["Timestamp"])
+        assert body[starts[i] : starts[i + 1]] + tail == reference.encode(record)
+
+
+def test_timestamp_as_a_field_of_the_batch_encoder_is_byte_identical_to_fastavro() -> None:
+    records = [{**RECORDS[i % len(RECORDS)], "Timestamp": ms} for i, ms in enumerate(INSTANTS)]
+    batch = _batch(records)
+    batch.values["Timestamp"] = np.array(INSTANTS, dtype=np.int64)
+    batch.nulls["Timestamp"] = np.zeros(len(INSTANTS), dtype=bool)
+    fields = [*FIELDS, Field("Timestamp", Kind.INT, True)]
+    buffer, starts = BatchEncoder(9, fields).encode(batch)
+    reference = AvroEncoder(9, STAMPED_SCHEMA)
+    for i, record in enumerate(records):
+        assert buffer[starts[i] : starts[i + 1]] == reference.encode(record)
+
+
+def test_timestamp_decodes_as_the_utc_date_time_of_the_instant() -> None:
+    body, starts = BatchEncoder(3, FIELDS).encode(_batch(RECORDS[:1]))
+    message = body[starts[0] : starts[1]] + UnionLongTail()(1_700_000_000_123)
+    decoded = decode(message, {3: STAMPED_SCHEMA})
+    assert decoded["Timestamp"] == datetime(2023, 11, 14, 22, 13, 20, 123_000)  # naive: UTC
+    assert {k: v for k, v in decoded.items() if k != "Timestamp"} == RECORDS[0]
+
+
+def test_the_same_instant_twice_reuses_its_bytes() -> None:
+    tail = UnionLongTail()
+    first = tail(1_700_000_000_123)
+    assert tail(1_700_000_000_123) is first
+    assert tail(1_700_000_000_124) != first

@@ -1,0 +1,143 @@
+"""A topic a Confluent producer wrote first becomes a table a new session reads."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+import requests
+from confluent_kafka import Producer
+from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.schema_registry.avro import AvroSerializer
+from confluent_kafka.serialization import MessageField, SerializationContext
+
+from emulator.config import Settings
+from emulator.kafka.topics import create_topic
+from pyflink_jobs.session import ConfluentSession
+from tests.integration.conftest import read_until
+
+pytestmark = pytest.mark.integration
+
+# The producer's own record names: Flink reads them with records named `clicks_value` / `_key`.
+KEY_SCHEMA = """{"type": "record", "name": "ClickKey", "namespace": "com.example.clicks",
+  "fields": [{"name": "user_id", "type": "string"}]}"""
+VALUE_SCHEMA = """{"type": "record", "name": "Click", "namespace": "com.example.clicks",
+  "fields": [
+    {"name": "url", "type": "string"},
+    {"name": "ts", "type": ["null", {"type": "long", "logicalType": "local-timestamp-millis"}],
+     "default": null},
+    {"name": "n", "type": "int"}]}"""
+
+CLICKS = [
+    {
+        "user_id": f"u{i % 3}",
+        "url": f"/page/{i}",
+        "ts": datetime(2025, 1, 2, 3, 4, i) if i % 2 else None,
+        "n": i,
+    }
+    for i in range(1, 11)
+]
+
+
+def _produce(settings: Settings) -> None:
+    assert create_topic(settings.bootstrap_servers, "clicks", 2)
+    registry = SchemaRegistryClient({"url": settings.schema_registry_url})
+    serialize_key = AvroSerializer(registry, KEY_SCHEMA)
+    serialize_value = AvroSerializer(registry, VALUE_SCHEMA)
+    producer = Producer({"bootstrap.servers": settings.bootstrap_servers})
+    for click in CLICKS:
+        producer.produce(
+            "clicks",
+            key=serialize_key(
+                {"user_id": click["user_id"]}, SerializationContext("clicks", MessageField.KEY)
+            ),
+            value=serialize_value(
+                {k: click[k] for k in ("url", "ts", "n")},
+                SerializationContext("clicks", MessageField.VALUE),
+            ),
+        )
+    assert producer.flush(30) == 0
+
+
+def _subjects(settings: Settings) -> dict[str, list[int]]:
+    url = settings.schema_registry_url
+    return {
+        subject: requests.get(f"{url}/subjects/{subject}/versions", timeout=10).json()
+        for subject in ("clicks-key", "clicks-value")
+    }
+
+
+def test_topic_written_first_is_an_inferred_table(local_stack: Settings) -> None:
+    _produce(local_stack)
+    subjects_before = _subjects(local_stack)
+
+    said: list[str] = []
+    session = ConfluentSession(local_stack, say=said.append)
+    assert not [line for line in said if "clicks" in line], said
+
+    tables_shown = session.execute_script("SHOW TABLES;")[0]
+    assert ("clicks",) in tables_shown.rows
+
+    described = session.execute_script("DESCRIBE clicks;")[0]
+    assert [row[:3] for row in described.rows] == [
+        ("user_id", "STRING", "NOT NULL"),
+        ("url", "STRING", "NOT NULL"),
+        ("ts", "TIMESTAMP(3)", "NULL"),
+        ("n", "INT", "NOT NULL"),
+    ]
+    assert described.rows[0][3] == "BUCKET KEY"
+    assert session.catalog.tables["clicks"].partitions == 2
+
+    session.execute_script("CREATE TABLE clicks_copy AS SELECT user_id, url, n FROM clicks;")
+    records = read_until(local_stack, "clicks_copy", lambda r: len(r) >= len(CLICKS))
+    got = sorted((r.value for r in records), key=lambda v: v["n"])
+    assert got == [{"user_id": c["user_id"], "url": c["url"], "n": c["n"]} for c in CLICKS]
+
+    # The producer's schemas stay as they were: nothing registered under its subjects.
+    assert _subjects(local_stack) == subjects_before
+
+
+def test_timestamps_read_back_as_written(local_stack: Settings) -> None:
+    """`ts` (local-timestamp-millis) reaches Flink as the same local date-time."""
+    session = ConfluentSession(local_stack, say=lambda message: None)
+    session.execute_script(
+        "CREATE TABLE clicks_ts AS SELECT n, DATE_FORMAT(ts, 'yyyy-MM-dd HH:mm:ss') AS ts_text "
+        "FROM clicks WHERE ts IS NOT NULL;"
+    )
+    expected = [c for c in CLICKS if c["ts"] is not None]
+    records = read_until(local_stack, "clicks_ts", lambda r: len(r) >= len(expected))
+    got = sorted((r.value["n"], r.value["ts_text"]) for r in records)
+    assert got == [(c["n"], f"{c['ts']:%Y-%m-%d %H:%M:%S}") for c in expected]
+
+
+def test_topic_without_key_schema_is_read_without_its_key(local_stack: Settings) -> None:
+    """Keys that are plain bytes (no `page_views-key` subject): the table reads the values."""
+    assert create_topic(local_stack.bootstrap_servers, "page_views", 3)
+    registry = SchemaRegistryClient({"url": local_stack.schema_registry_url})
+    serialize_value = AvroSerializer(
+        registry,
+        """{"type": "record", "name": "View", "fields": [{"name": "key", "type": "string"},
+             {"name": "seconds", "type": ["null", "double"]}]}""",
+    )
+    producer = Producer({"bootstrap.servers": local_stack.bootstrap_servers})
+    views = [{"key": f"v{i}", "seconds": i / 2 if i % 3 else None} for i in range(6)]
+    for i, view in enumerate(views):
+        producer.produce(
+            "page_views",
+            key=f"raw-{i}".encode(),
+            value=serialize_value(view, SerializationContext("page_views", MessageField.VALUE)),
+        )
+    assert producer.flush(30) == 0
+
+    said: list[str] = []
+    session = ConfluentSession(local_stack, say=said.append)
+    warning = next(line for line in said if "`page_views`" in line)
+    assert "`key_key`" in warning and "raw" in warning
+    described = session.execute_script("DESCRIBE page_views;")[0]
+    assert [row[:3] for row in described.rows] == [
+        ("key", "STRING", "NOT NULL"),
+        ("seconds", "DOUBLE", "NULL"),
+    ]
+    session.execute_script("CREATE TABLE page_views_copy AS SELECT * FROM page_views;")
+    records = read_until(local_stack, "page_views_copy", lambda r: len(r) >= len(views))
+    assert sorted((r.value for r in records), key=lambda v: v["key"]) == views

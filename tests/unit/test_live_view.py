@@ -1,0 +1,412 @@
+"""`ccflink top`: rates, percentiles, dead letters, the fraud tally, rendering, the loop."""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from emulator import live_view
+from emulator.catalog import Catalog, StatementRecord
+from emulator.config import Settings
+from emulator.live_view import (
+    ERROR_LINES,
+    LATENCY_LABEL,
+    SCREEN_HEIGHT,
+    TOPICS,
+    FraudTally,
+    Latency,
+    Sampler,
+    Snapshot,
+    TopicCount,
+    compute_rates,
+    count_dead_letters,
+    percentile,
+    render,
+    render_line,
+    run_top,
+    summarize_latency,
+)
+
+
+def snapshot(**overrides) -> Snapshot:
+    values = {
+        "taken_at": 1_700_000_000.0,
+        "interval": 1.0,
+        "topics": {
+            "transactions": TopicCount(10_000, 512.0),
+            "identities": TopicCount(2_345, 120.5),
+            "transactions_enriched": TopicCount(9_000, 480.0),
+            "transactions_features": TopicCount(8_990, 479.0),
+            "fraud_predictions": TopicCount(8_000, 470.0),
+        },
+        "predictions_read": 8_000,
+        "predicted_fraud": 280,
+        "latency": summarize_latency([1.0, 2.0, 3.0, 10.0]),
+        "statements": {"RUNNING": 3},
+        "services_total": 5,
+    }
+    values.update(overrides)
+    return Snapshot(**values)
+
+
+# --- rates ----------------------------------------------------------------------------------
+
+
+def test_rates_are_deltas_over_the_measured_interval():
+    rates = compute_rates({"a": 100, "b": 0}, {"a": 350, "b": 0}, 0.5)
+    assert rates == {"a": 500.0, "b": 0.0}
+
+
+def test_no_rate_without_a_previous_sample_or_interval():
+    assert compute_rates(None, {"a": 5}, None) == {"a": None}
+    assert compute_rates({"a": 1}, {"a": 5}, 0.0) == {"a": None}
+
+
+def test_no_rate_for_a_missing_topic_or_one_that_appears():
+    rates = compute_rates({"a": None, "b": 3}, {"a": 10, "b": None, "c": 4}, 1.0)
+    assert rates == {"a": None, "b": None, "c": None}
+
+
+def test_a_total_that_goes_down_is_a_recreated_topic_not_a_negative_rate():
+    assert compute_rates({"a": 500}, {"a": 20}, 1.0) == {"a": None}
+
+
+# --- latency, dead letters, fraud tally -----------------------------------------------------
+
+
+def test_percentiles_are_nearest_rank():
+    values = list(range(1, 101))
+    assert percentile(values, 0.50) == 50
+    assert percentile(values, 0.95) == 95
+    assert percentile([7.0], 0.95) == 7.0
+    assert percentile([], 0.5) is None
+
+
+def test_latency_summary_counts_failed_probes_apart():
+    latency = summarize_latency([2.0, None, 4.0, 3.0], error=None)
+    assert (latency.samples, latency.failures) == (3, 1)
+    assert latency.last_ms == 3.0
+    assert latency.p50_ms == 3.0
+    assert latency.p95_ms == 4.0
+    failed = summarize_latency([2.0, None], error="connection refused")
+    assert failed.last_ms is None and failed.error == "connection refused"
+
+
+def test_dead_letters_are_lines_minus_the_header(tmp_path: Path):
+    (tmp_path / "transactions.dead-letter.tsv").write_text(
+        "line\treason\trow\n2\tbad\tx\n9\tbad\ty\n"
+    )
+    (tmp_path / "identities.dead-letter.tsv").write_text("line\treason\trow\n")
+    (tmp_path / "notes.txt").write_text("ignored\n")
+    assert count_dead_letters(tmp_path) == {
+        "identities.dead-letter": 0,
+        "transactions.dead-letter": 2,
+    }
+    assert count_dead_letters(tmp_path / "missing") == {}
+
+
+@dataclass
+class FakeReader:
+    batches: list[list[dict]]
+    polls: int = 0
+    closed: bool = False
+
+    def poll(self, timeout_ms: int = 1000):
+        self.polls += 1
+        values = self.batches.pop(0) if self.batches else []
+        return [SimpleNamespace(value=v) for v in values]
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_fraud_tally_reads_only_when_the_end_offset_moved():
+    reader = FakeReader(
+        [[{"predicted_fraud": 1}, {"predicted_fraud": 0}], [{"predicted_fraud": 0}]]
+    )
+    opened = []
+    tally = FraudTally(lambda: opened.append(1) or reader)
+    tally.update(None)
+    tally.update(0)
+    assert opened == []  # no topic, or an empty one: no consumer at all
+    tally.update(2)
+    assert (tally.read, tally.fraud) == (2, 1)
+    polls = reader.polls
+    tally.update(2)
+    assert reader.polls == polls  # nothing new: no poll
+    tally.update(3)
+    assert (tally.read, tally.fraud) == (3, 1)
+    assert opened == [1]  # one reader, read incrementally
+    tally.close()
+    assert reader.closed
+
+
+def test_fraud_tally_skips_rows_without_a_prediction():
+    tally = FraudTally(lambda: None)
+    tally.add([{"predicted_fraud": None}, {}, {"predicted_fraud": 1}])
+    assert (tally.read, tally.fraud) == (1, 1)
+
+
+# --- rendering ------------------------------------------------------------------------------
+
+
+def test_screen_shows_every_topic_with_total_rate_and_meaning():
+    screen = render(snapshot())
+    for topic, what in TOPICS.items():
+        line = next(line for line in screen.splitlines() if line.startswith(topic))
+        assert what in line
+    assert "10,000" in screen and "512.0/s" in screen
+    assert "rows joined" in screen and "9,000" in screen
+    assert "3.50% predicted fraud (280 of 8,000 predictions read)" in screen
+    assert LATENCY_LABEL in screen
+    assert "p50 2.0 ms, p95 10.0 ms" in screen
+    assert "5/5 healthy" in screen
+    assert "3 RUNNING" in screen
+    assert "errors          none" in screen
+
+
+def test_screen_keeps_its_height_whatever_it_shows():
+    quiet = render(snapshot())
+    empty = render(Snapshot(taken_at=0.0, interval=None, topics={}))
+    failed = [(f"cli-{i}", "ML_PREDICT: endpoint answered 401") for i in range(9)]
+    noisy = render(
+        snapshot(
+            failed_statements=failed,
+            services_down=["model-server (stopped)"],
+            dead_letters={"transactions.dead-letter": 3},
+            problems=["topic offsets: timed out"],
+        )
+    )
+    heights = {len(text.split("\n")) for text in (quiet, empty, noisy)}
+    assert heights == {SCREEN_HEIGHT}
+    assert "and 9 more" in noisy  # 9 + 1 + 1 + 1 = 12 error lines: 3 shown, then a count
+
+
+def test_errors_name_failed_statements_services_and_dead_letters():
+    screen = render(
+        snapshot(
+            statements={"FAILED": 1, "RUNNING": 2},
+            failed_statements=[("cli-1", "endpoint answered 401")],
+            services_down=["model-server (stopped)"],
+            services_total=5,
+            dead_letters={"transactions.dead-letter": 3},
+        )
+    )
+    assert "statement cli-1 FAILED: endpoint answered 401" in screen
+    assert "service model-server (stopped)" in screen
+    assert "4/5 healthy" in screen
+    assert "dead letters: 3 in transactions.dead-letter.tsv" in screen
+    assert "1 FAILED, 2 RUNNING" in screen
+    assert len(render(snapshot(failed_statements=[("a", "b")])).split("\n")) == SCREEN_HEIGHT
+    assert ERROR_LINES >= 3
+
+
+def test_unknown_values_show_as_dashes_not_zeros():
+    screen = render(Snapshot(taken_at=0.0, interval=None, topics={}))
+    line = next(line for line in screen.splitlines() if line.startswith("transactions "))
+    assert line.split()[1:3] == ["-", "-"]
+    assert "no predictions read yet" in screen
+    assert "model latency   " + LATENCY_LABEL + ": -" in screen
+
+
+def test_fraud_rate_says_when_reading_lags_the_topic():
+    screen = render(snapshot(predictions_read=4_000, predicted_fraud=40))
+    assert "1.00% predicted fraud (40 of 4,000 predictions read of 8,000)" in screen
+
+
+def test_lines_are_clipped_to_the_terminal_width():
+    screen = render(snapshot(failed_statements=[("cli-1", "x" * 300)]), width=60)
+    assert max(len(line) for line in screen.split("\n")) <= 60
+    assert len(screen.split("\n")) == SCREEN_HEIGHT
+
+
+def test_failed_probe_is_shown_as_failed():
+    latency = summarize_latency([1.0, None], error="connection refused")
+    screen = render(snapshot(latency=latency))
+    assert "last failed" in screen and "1 failed" in screen
+
+
+def test_summary_line_for_logs():
+    line = render_line(snapshot(failed_statements=[("cli-1", "boom")]))
+    assert "\n" not in line
+    assert "tx 10,000 (512.0/s)" in line
+    assert "joined 9,000 (480.0/s)" in line
+    assert "predictions 8,000 (470.0/s)" in line
+    assert "fraud 3.50%" in line
+    assert "probe p50 2.0 ms p95 10.0 ms" in line
+    assert "errors 1 (statement cli-1 FAILED: boom)" in line
+
+
+# --- the sampler with its sources faked -----------------------------------------------------
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def time(self) -> float:
+        return 1_700_000_000.0 + self.now
+
+    def perf_counter(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def settings(tmp_path: Path) -> Settings:
+    return Settings(state_dir=tmp_path, jars_dir=tmp_path / "jars")
+
+
+def test_sampler_computes_rates_between_samples(tmp_path: Path, monkeypatch):
+    clock = FakeClock()
+    monkeypatch.setattr(live_view, "time", clock)
+    sampler = Sampler(settings(tmp_path))
+    totals = iter(
+        [
+            {**dict.fromkeys(TOPICS, 0), "transactions": 100},
+            {**dict.fromkeys(TOPICS, 0), "transactions": 400, "fraud_predictions": None},
+        ]
+    )
+    monkeypatch.setattr(sampler, "end_offsets", lambda problems: next(totals))
+    monkeypatch.setattr(sampler, "probe", lambda: Latency())
+    monkeypatch.setattr(sampler, "statement_status", lambda problems: ({}, []))
+    monkeypatch.setattr(sampler, "services", lambda problems: (5, []))
+    first = sampler.sample()
+    clock.now += 2.0
+    second = sampler.sample()
+    assert first.interval is None and first.topics["transactions"] == TopicCount(100, None)
+    assert second.interval == 2.0
+    assert second.topics["transactions"] == TopicCount(400, 150.0)
+    assert second.topics["fraud_predictions"] == TopicCount(None, None)
+    sampler.close()
+
+
+def test_statements_come_from_their_jobs_without_writing_the_catalog(tmp_path: Path, monkeypatch):
+    catalog = Catalog.for_state(tmp_path)
+    for name, job in (("cli-ok", "job-ok"), ("cli-bad", "job-bad")):
+        catalog.statements[name] = StatementRecord(name, "INSERT ...", "RUNNING", name, job)
+    catalog.save()
+    before = (tmp_path / "catalog.json").read_text()
+
+    class FakeRest:
+        def __init__(self, url: str) -> None:
+            pass
+
+        def job_state(self, job_id: str) -> str:
+            return "FAILED" if job_id == "job-bad" else "RUNNING"
+
+        def failure(self, job_id: str) -> str:
+            return "ValueError: endpoint answered 401"
+
+    monkeypatch.setattr("emulator.flink.rest.FlinkRest", FakeRest)
+    counts, failed = Sampler(settings(tmp_path)).statement_status([])
+    assert counts == {"RUNNING": 1, "FAILED": 1}
+    assert failed == [("cli-bad", "ValueError: endpoint answered 401")]
+    assert (tmp_path / "catalog.json").read_text() == before
+    assert json.loads(before)["statements"][1]["status"] == "RUNNING"
+
+
+def test_unreachable_sources_become_problems_not_crashes(tmp_path: Path, monkeypatch):
+    sampler = Sampler(settings(tmp_path))
+
+    class Broken:
+        def totals(self, topics):
+            raise RuntimeError("KafkaError{code=_TRANSPORT}")
+
+    sampler._offsets = Broken()
+    problems: list[str] = []
+    assert sampler.end_offsets(problems) == dict.fromkeys(TOPICS)
+    assert problems == ["topic offsets: KafkaError{code=_TRANSPORT}"]
+
+    def failing_open():
+        raise LookupError("topic 'fraud_predictions' does not exist")
+
+    sampler.fraud = FraudTally(failing_open)
+    sampler.fraud_counts(5, problems)
+    assert "fraud_predictions" in problems[-1]
+
+
+# --- the loop -------------------------------------------------------------------------------
+
+
+class FakeSampler:
+    def __init__(self, interrupt_after: int | None = None) -> None:
+        self.calls = 0
+        self.closed = False
+        self.interrupt_after = interrupt_after
+
+    def sample(self) -> Snapshot:
+        self.calls += 1
+        if self.interrupt_after is not None and self.calls > self.interrupt_after:
+            raise KeyboardInterrupt
+        return snapshot()
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_one_line_per_interval_when_not_a_terminal(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(live_view, "time", FakeClock())
+    out = io.StringIO()
+    sampler = FakeSampler()
+    code = run_top(settings(tmp_path), interval=1.0, duration=3.0, out=out, sampler=sampler)
+    assert code == 0
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 3 and sampler.calls == 3
+    assert "\x1b" not in out.getvalue()
+    assert sampler.closed
+
+
+def test_redrawn_in_place_on_a_terminal(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(live_view, "time", FakeClock())
+    out = Terminal()
+    run_top(settings(tmp_path), interval=1.0, duration=2.0, out=out, sampler=FakeSampler())
+    text = out.getvalue()
+    assert text.startswith(live_view.HIDE_CURSOR + live_view.CLEAR)
+    assert text.count(live_view.HOME) == 2  # two frames, each from the top-left corner
+    assert text.endswith(live_view.SHOW_CURSOR)
+    first_frame = text.split(live_view.HOME)[1]
+    assert first_frame.count("\n") == SCREEN_HEIGHT
+
+
+def test_ctrl_c_exits_cleanly(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(live_view, "time", FakeClock())
+    out = Terminal()
+    sampler = FakeSampler(interrupt_after=2)
+    assert run_top(settings(tmp_path), out=out, sampler=sampler) == 0
+    assert sampler.closed and out.getvalue().endswith(live_view.SHOW_CURSOR)
+
+
+def test_until_stops_the_view(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(live_view, "time", FakeClock())
+    sampler = FakeSampler()
+    seen = []
+    run_top(
+        settings(tmp_path),
+        out=io.StringIO(),
+        sampler=sampler,
+        until=lambda s: seen.append(s) or len(seen) == 4,
+    )
+    assert sampler.calls == 4
+
+
+@pytest.mark.parametrize("duration", [0.0, 0.5])
+def test_a_short_duration_still_samples_once(tmp_path: Path, monkeypatch, duration):
+    monkeypatch.setattr(live_view, "time", FakeClock())
+    sampler = FakeSampler()
+    run_top(settings(tmp_path), duration=duration, out=io.StringIO(), sampler=sampler)
+    assert sampler.calls == 1

@@ -1,0 +1,224 @@
+"""What the producers hand to their clients: the value schema (with its trailing `Timestamp`),
+librdkafka settings for other clusters, the registry's basic auth, and the records themselves.
+
+No broker and no registry: confluent-kafka's Producer and AdminClient are replaced by fakes, and
+HTTP is answered at the transport adapter, so the requests checked are the ones sent.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from datetime import datetime
+from pathlib import Path
+from types import SimpleNamespace
+from typing import ClassVar
+
+import pytest
+import requests
+from requests.adapters import HTTPAdapter
+
+import producers.produce as produce
+from emulator.dialect.splitter import split_statements
+from emulator.dialect.statements import parse
+from emulator.schema_registry import compatibility
+from emulator.tables import table_entry, value_schema
+from producers.produce import IDENTITIES, TRANSACTIONS, produce_dataset, schemas_for
+from producers.synthetic import generate
+from producers.wire import decode, schema_id_of
+
+SOURCE_TABLES = (
+    Path(__file__).resolve().parents[2] / "pyflink_jobs" / "sql" / "01_source_tables.sql"
+)
+TIMESTAMP = {
+    "name": "Timestamp",
+    "type": ["null", {"type": "long", "logicalType": "local-timestamp-millis"}],
+    "default": None,
+}
+CLOUD = {
+    "security.protocol": "SASL_SSL",
+    "sasl.mechanisms": "PLAIN",
+    "sasl.username": "KAFKA-KEY",
+    "sasl.password": "kafka-secret",
+}
+
+
+def _tables() -> dict[str, dict]:
+    """The value schemas CREATE TABLE registers for 01_source_tables.sql, by table."""
+    entries = [table_entry(parse(s.text)) for s in split_statements(SOURCE_TABLES.read_text())]
+    return {e.name: e for e in entries}
+
+
+def test_value_schema_ends_with_a_nullable_timestamp() -> None:
+    _, value = schemas_for(TRANSACTIONS)
+    assert value["fields"][-1] == TIMESTAMP
+    _, without = schemas_for(TRANSACTIONS, timestamp_field=False)
+    assert value["fields"][:-1] == without["fields"]
+
+
+@pytest.mark.parametrize("source", [TRANSACTIONS, IDENTITIES], ids=lambda s: s.topic)
+@pytest.mark.parametrize("columns", ["pipeline", "all"])
+def test_value_schema_is_backward_compatible_with_the_table_and_flink_reads_it(
+    source: produce.TopicSource, columns: str
+) -> None:
+    table = _tables()[source.topic]
+    registered = value_schema(table)
+    _, ours = schemas_for(source.with_columns(columns))  # type: ignore[arg-type]
+    assert registered == schemas_for(source, timestamp_field=False)[1]
+    earlier = [compatibility.EarlierVersion(1, json.dumps(registered))]
+    assert compatibility.check(json.dumps(ours), earlier, "BACKWARD") == []
+    # Flink's reader schema (the table's, legacy timestamp mapping) reads what we write.
+    assert (
+        compatibility.reader_incompatibilities(value_schema(table, flink_reader=True), ours) == []
+    )
+
+
+class FakeAdmin:
+    configs: ClassVar[list[dict]] = []
+
+    def __init__(self, config: dict) -> None:
+        FakeAdmin.configs.append(config)
+
+    def list_topics(self, timeout: float) -> SimpleNamespace:
+        return SimpleNamespace(topics={"transactions": object(), "identities": object()})
+
+
+class FakeProducer:
+    instances: ClassVar[list[FakeProducer]] = []
+
+    def __init__(self, config: dict) -> None:
+        self.config = config
+        self.records: list[tuple[str, bytes, bytes, int]] = []
+        FakeProducer.instances.append(self)
+
+    def produce(self, topic: str, value: bytes, key: bytes, timestamp: int = 0) -> None:
+        self.records.append((topic, value, key, timestamp))
+
+    def poll(self, timeout: float = 0) -> int:
+        return 0
+
+    def flush(self, timeout: float = 0) -> int:
+        return 0
+
+
+class FakeRegistry:
+    """Answers POST /subjects/<subject>/versions at the transport; keeps requests and schemas."""
+
+    def __init__(self) -> None:
+        self.requests: list[requests.PreparedRequest] = []
+        self.schemas: dict[int, dict] = {}
+        self._lock = threading.Lock()  # both topics' threads register at once
+
+    def send(self, request: requests.PreparedRequest, **_kwargs) -> requests.Response:
+        with self._lock:
+            self.requests.append(request)
+            schema_id = len(self.schemas) + 1
+            self.schemas[schema_id] = json.loads(json.loads(request.body)["schema"])
+        response = requests.Response()
+        response.status_code = 200
+        response._content = json.dumps({"id": schema_id}).encode()
+        response.headers["Content-Type"] = "application/json"
+        response.url = request.url
+        response.request = request
+        return response
+
+
+@pytest.fixture
+def fakes(monkeypatch: pytest.MonkeyPatch) -> FakeRegistry:
+    FakeAdmin.configs = []
+    FakeProducer.instances = []
+    registry = FakeRegistry()
+    monkeypatch.setattr(produce, "AdminClient", FakeAdmin)
+    monkeypatch.setattr(produce, "Producer", FakeProducer)
+    monkeypatch.setattr(HTTPAdapter, "send", lambda _adapter, request, **kw: registry.send(request))
+    return registry
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("ieee-cis")
+    generate(60, folder, seed=11)
+    return folder
+
+
+def test_client_config_reaches_the_producers_and_the_topic_check(
+    fakes: FakeRegistry, data_dir: Path, tmp_path: Path
+) -> None:
+    produce_dataset(
+        "cloud:9092",
+        "https://registry.invalid",
+        data_dir,
+        tmp_path,
+        show_progress=False,
+        client_config=CLOUD,
+    )
+    assert FakeAdmin.configs == [{"bootstrap.servers": "cloud:9092", **CLOUD}]
+    assert len(FakeProducer.instances) == 2
+    for producer in FakeProducer.instances:
+        assert {k: producer.config[k] for k in CLOUD} == CLOUD
+        assert producer.config["bootstrap.servers"] == "cloud:9092"
+        assert producer.config["acks"] == "all"  # the defaults stay, merged
+        assert producer.config["enable.idempotence"] is True
+        assert callable(producer.config["on_delivery"])
+    assert all(r.headers.get("Authorization") is None for r in fakes.requests)
+
+
+def test_registry_auth_reaches_every_registry_request(
+    fakes: FakeRegistry, data_dir: Path, tmp_path: Path
+) -> None:
+    produce_dataset(
+        "localhost:9092",
+        "https://registry.invalid",
+        data_dir,
+        tmp_path,
+        show_progress=False,
+        registry_auth=("SR-KEY", "sr-secret"),
+    )
+    expected = "Basic " + base64.b64encode(b"SR-KEY:sr-secret").decode()
+    assert len(fakes.requests) == 4  # key and value subject of each topic
+    assert {r.headers["Authorization"] for r in fakes.requests} == {expected}
+    assert FakeAdmin.configs == [{"bootstrap.servers": "localhost:9092"}]
+
+
+@pytest.mark.parametrize("timestamps", ["wall", "event"])
+def test_every_value_carries_its_kafka_timestamp(
+    fakes: FakeRegistry, data_dir: Path, tmp_path: Path, timestamps: str
+) -> None:
+    summaries = produce_dataset(
+        "localhost:9092",
+        "https://registry.invalid",
+        data_dir,
+        tmp_path,
+        show_progress=False,
+        timestamps=timestamps,
+    )
+    records = [r for p in FakeProducer.instances for r in p.records]
+    assert len(records) == sum(s.sent for s in summaries) > 60
+    epoch = datetime(1970, 1, 1)
+    for topic, value, _key, timestamp in records:
+        assert timestamp > 1_600_000_000_000, topic  # always explicit, never "now" (0)
+        decoded = decode(value, fakes.schemas)
+        assert list(decoded)[-1] == "Timestamp"
+        millis = (decoded["Timestamp"] - epoch).total_seconds() * 1000
+        assert round(millis) == timestamp
+        assert fakes.schemas[schema_id_of(value)]["fields"][-1] == TIMESTAMP
+
+
+def test_without_the_timestamp_field_the_value_is_the_tables_record(
+    fakes: FakeRegistry, data_dir: Path, tmp_path: Path
+) -> None:
+    produce_dataset(
+        "localhost:9092",
+        "https://registry.invalid",
+        data_dir,
+        tmp_path,
+        show_progress=False,
+        timestamp_field=False,
+    )
+    tables = _tables()
+    for producer in FakeProducer.instances:
+        topic, value, _key, timestamp = producer.records[0]
+        assert timestamp == 0  # librdkafka stamps it at send time
+        assert fakes.schemas[schema_id_of(value)] == value_schema(tables[topic])
+        assert "Timestamp" not in decode(value, fakes.schemas)

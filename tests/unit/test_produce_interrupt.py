@@ -1,0 +1,116 @@
+"""Ctrl-C during a replay: the summaries come back only once every producer has flushed.
+
+Python 3.11's `Thread.join(timeout)`, interrupted by KeyboardInterrupt while it waits, marks a
+thread that is still running as stopped (the bpo-45274 handling), so a later `join()` returns at
+once: the summaries were printed while the producers were still flushing, and the process
+could exit before records it had counted as sent were delivered. The replay now waits on its
+own events. The integration test (tests/integration/test_producers.py) sends a real SIGINT to
+`ccflink produce`; here `_thread.interrupt_main()` stands in for it, deterministically.
+"""
+
+from __future__ import annotations
+
+import _thread
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from types import SimpleNamespace
+from typing import ClassVar
+
+import pytest
+
+import producers.produce as produce
+from emulator.config import PROJECT_ROOT
+from producers.produce import produce_dataset
+from producers.synthetic import generate
+
+FLUSH_SECONDS = 0.6
+
+
+class FakeAdmin:
+    def __init__(self, config: dict) -> None:
+        pass
+
+    def list_topics(self, timeout: float) -> SimpleNamespace:
+        return SimpleNamespace(topics={"transactions": object(), "identities": object()})
+
+
+class SlowFlushProducer:
+    """Interrupts the main thread at its 20th record; its flush takes a while."""
+
+    instances: ClassVar[list[SlowFlushProducer]] = []
+    interrupted = threading.Event()
+
+    def __init__(self, config: dict) -> None:
+        self.produced = 0
+        self.flushed_at: float | None = None
+        SlowFlushProducer.instances.append(self)
+
+    def produce(self, topic: str, value: bytes, key: bytes, timestamp: int = 0) -> None:
+        self.produced += 1
+        if self.produced == 20 and not SlowFlushProducer.interrupted.is_set():
+            SlowFlushProducer.interrupted.set()
+            _thread.interrupt_main()  # what SIGINT does: KeyboardInterrupt in the main thread
+        time.sleep(0.001)
+
+    def poll(self, timeout: float = 0) -> int:
+        time.sleep(min(timeout, 0.01))
+        return 0
+
+    def flush(self, timeout: float = 0) -> int:
+        time.sleep(FLUSH_SECONDS)
+        self.flushed_at = time.monotonic()
+        return 0
+
+
+class FakeRegistry:
+    def __init__(self, url: str, auth: tuple[str, str] | None = None) -> None:
+        pass
+
+    def register(self, subject: str, schema: dict) -> int:
+        return 1
+
+
+@pytest.fixture
+def fakes(monkeypatch: pytest.MonkeyPatch) -> None:
+    SlowFlushProducer.instances = []
+    SlowFlushProducer.interrupted = threading.Event()
+    monkeypatch.setattr(produce, "AdminClient", FakeAdmin)
+    monkeypatch.setattr(produce, "Producer", SlowFlushProducer)
+    monkeypatch.setattr(produce, "SchemaRegistryClient", FakeRegistry)
+
+
+def test_interrupted_replay_returns_after_every_producer_flushed(
+    fakes: None, tmp_path: Path
+) -> None:
+    generate(3_000, tmp_path / "data", seed=1)
+    summaries = produce_dataset(
+        "localhost:9092",
+        "http://registry.invalid",
+        tmp_path / "data",
+        tmp_path / "dead",
+        show_progress=False,
+    )
+    returned = time.monotonic()
+    assert SlowFlushProducer.interrupted.is_set()
+    assert len(SlowFlushProducer.instances) == 2
+    for producer in SlowFlushProducer.instances:
+        assert producer.flushed_at is not None, "summaries returned before a flush ended"
+        assert producer.flushed_at <= returned
+    assert any(s.interrupted for s in summaries)
+    by_topic = {s.topic: s for s in summaries}
+    assert sum(p.produced for p in SlowFlushProducer.instances) == sum(
+        s.sent for s in by_topic.values()
+    )
+    assert all(s.seconds >= FLUSH_SECONDS for s in summaries)
+    assert by_topic["transactions"].sent < 3_000
+
+
+def test_csv_source_imports_pandas_itself() -> None:
+    """pyarrow imports pandas on the first `to_numpy` and drops any exception raised meanwhile:
+    a Ctrl-C then was lost and the whole file replayed. csv_source imports it first, where a
+    KeyboardInterrupt propagates."""
+    check = "import sys, producers.csv_source; assert 'pandas' in sys.modules"
+    subprocess.run([sys.executable, "-c", check], cwd=PROJECT_ROOT, check=True)
