@@ -64,7 +64,8 @@ bench: setup
 	@$(PY) -m benchmarks.produce_throughput --rows 100000
 
 lock:
-	@$(PY) -m pip freeze --exclude-editable > requirements.txt.new && mv requirements.txt.new requirements.txt
+	@{ echo "# Locked from requirements.in with pip freeze (Python 3.11). Regenerate with: make lock"; \
+	  $(PY) -m pip freeze --exclude-editable; } > requirements.txt.new && mv requirements.txt.new requirements.txt
 
 clean: down
 	rm -rf .ccflink $(VENV)
