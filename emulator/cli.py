@@ -18,9 +18,6 @@ from emulator.config import Settings
 from emulator.process import ManagedProcess, ServiceError
 
 DEMO_ROWS = 10_000
-# Jobs start their Python workers before the first prediction: allow for that, then stop
-# watching once predictions stop coming for a while.
-STARTUP_TIMEOUT = 180.0
 DEMO_SEED = 42
 
 
@@ -50,7 +47,12 @@ def _replay_options(args: argparse.Namespace) -> dict:
 def run_demo(settings: Settings, args: argparse.Namespace, up_started: float) -> None:
     from producers.produce import produce_dataset
     from producers.synthetic import generate
-    from pyflink_jobs.pipeline import PREDICTIONS_TOPIC, run_pipeline, watch_predictions
+    from pyflink_jobs.pipeline import (
+        PREDICTIONS_TOPIC,
+        ArrivalWatch,
+        run_pipeline,
+        watch_predictions,
+    )
 
     catalog = Catalog.for_state(settings.state_dir)
     if PREDICTIONS_TOPIC in catalog.tables:
@@ -75,16 +77,16 @@ def run_demo(settings: Settings, args: argparse.Namespace, up_started: float) ->
         _say(f"  {summary.line()}")
     transactions = summaries[0].sent
     _say(f"==> Predictions from topic {PREDICTIONS_TOPIC} as they arrive")
+    watch = ArrivalWatch(expected=transactions)
     if sys.stdout.isatty() and not args.no_top:
-        count, first_arrival = _watch_live(settings, transactions, idle_timeout=45)
-        _say(f"{count:,} predictions for {transactions:,} transactions.")
+        _watch_live(settings, watch)
+        _say(f"{watch.count:,} predictions for {transactions:,} transactions.")
     else:
-        stats = watch_predictions(settings, expected=transactions, idle_timeout=45, say=_say)
-        count, first_arrival = stats.count, stats.first_arrival
+        stats = watch_predictions(settings, watch, say=_say)
         _say(f"{stats.line()} for {transactions:,} transactions.")
-    if first_arrival is not None:
-        _say(f"First prediction {first_arrival - up_started:.0f} s after `up` started.")
-    if count < transactions:
+    if watch.first_arrival is not None:
+        _say(f"First prediction {watch.first_arrival - up_started:.0f} s after `up` started.")
+    if watch.count < transactions:
         _say(
             "  The rest are transactions of the last minute without an identity row: a LEFT "
             "interval join emits them once the watermark passes their window, i.e. when newer "
@@ -92,24 +94,17 @@ def run_demo(settings: Settings, args: argparse.Namespace, up_started: float) ->
         )
 
 
-def _watch_live(settings: Settings, expected: int, idle_timeout: float) -> tuple[int, float | None]:
-    """The live view until `expected` predictions arrived or none came for `idle_timeout` s."""
+def _watch_live(settings: Settings, watch) -> None:
+    """The live view (`ccflink top`) until `watch` is done."""
     from emulator.live_view import run_top
     from pyflink_jobs.pipeline import PREDICTIONS_TOPIC
 
-    seen = {"count": 0, "first": None, "changed": time.monotonic()}
-
     def done(snapshot) -> bool:
         topic = snapshot.topics.get(PREDICTIONS_TOPIC)
-        count = topic.total if topic is not None and topic.total is not None else 0
-        now = time.monotonic()
-        if count > seen["count"]:
-            seen.update(count=count, changed=now, first=seen["first"] or now)
-        wait = idle_timeout if seen["first"] else STARTUP_TIMEOUT
-        return count >= expected or now - seen["changed"] > wait
+        watch.seen(topic.total if topic is not None and topic.total is not None else 0)
+        return watch.done()
 
     run_top(settings, until=done)
-    return seen["count"], seen["first"]
 
 
 def cmd_top(settings: Settings, args: argparse.Namespace) -> int:

@@ -50,7 +50,6 @@ class PredictionStats:
     predicted_fraud: int = 0
     labelled_fraud: int = 0
     recent: list[dict] = field(default_factory=list)
-    first_arrival: float | None = None  # time.monotonic() of the first prediction
 
     def add(self, row: dict) -> None:
         self.count += 1
@@ -63,33 +62,48 @@ class PredictionStats:
         return f"{self.count:,} predictions, predicted fraud rate {rate:.2%}"
 
 
-def watch_predictions(
-    settings: Settings,
-    expected: int,
-    idle_timeout: float = 60.0,
-    say: Callable[[str], None] = print,
-    startup_timeout: float = 180.0,
-) -> PredictionStats:
-    """Show predictions as they arrive until `expected` arrived or none came for a while.
+@dataclass
+class ArrivalWatch:
+    """When to stop watching predictions: all expected arrived, or they stopped coming.
 
-    Before the first one, wait up to `startup_timeout` (the jobs start Python workers).
+    Before the first one, wait `startup_timeout` (the jobs start their Python workers first);
+    after it, `idle_timeout` without a new one.
     """
+
+    expected: int
+    idle_timeout: float = 45.0
+    startup_timeout: float = 180.0
+    count: int = 0
+    first_arrival: float | None = None  # time.monotonic() of the first prediction
+    last_change: float = field(default_factory=time.monotonic)
+
+    def seen(self, count: int) -> None:
+        """Record the number of predictions seen so far."""
+        if count > self.count:
+            now = time.monotonic()
+            self.count, self.last_change = count, now
+            self.first_arrival = self.first_arrival or now
+
+    def done(self) -> bool:
+        wait = self.idle_timeout if self.first_arrival else self.startup_timeout
+        return self.count >= self.expected or time.monotonic() - self.last_change > wait
+
+
+def watch_predictions(
+    settings: Settings, watch: ArrivalWatch, say: Callable[[str], None] = print
+) -> PredictionStats:
+    """Show predictions as scrolling lines as they arrive, until `watch` is done."""
     reader = AvroTopicReader(
         settings.bootstrap_servers, settings.schema_registry_url, PREDICTIONS_TOPIC
     )
     stats = PredictionStats()
-    last_arrival = time.monotonic()
     try:
-        while stats.count < expected and time.monotonic() - last_arrival < (
-            idle_timeout if stats.count else startup_timeout
-        ):
+        while not watch.done():
             batch = reader.poll(timeout_ms=1000)
             for record in batch:
                 stats.add(record.value)
+            watch.seen(stats.count)
             if batch:
-                last_arrival = time.monotonic()
-                if stats.first_arrival is None:
-                    stats.first_arrival = last_arrival
                 say(f"  {stats.line()}")
                 for row in stats.recent[:1]:
                     probability = row.get("fraud_probability") or 0.0

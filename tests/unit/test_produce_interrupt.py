@@ -104,7 +104,6 @@ def test_interrupted_replay_returns_after_every_producer_flushed(
     assert sum(p.produced for p in SlowFlushProducer.instances) == sum(
         s.sent for s in by_topic.values()
     )
-    assert all(s.seconds >= FLUSH_SECONDS for s in summaries)
     assert by_topic["transactions"].sent < 3_000
 
 
