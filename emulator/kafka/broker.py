@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import subprocess
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from emulator.config import Settings
@@ -113,8 +114,16 @@ def _kafka_version(jars: Path) -> str:
     return "missing"
 
 
-def _new_cluster_id() -> str:
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+def new_cluster_id(random_uuid: Callable[[], uuid.UUID] = uuid.uuid4) -> str:
+    """A KRaft cluster id: 16 random bytes, URL-safe base64 without padding.
+
+    Like Kafka's own ``Uuid.randomUuid``, redraw ids that start with ``-``: one in
+    sixty-four does, and a command-line parser would take it for an option.
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(random_uuid().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def prepare(settings: Settings) -> list[str]:
@@ -139,10 +148,8 @@ def prepare(settings: Settings) -> list[str]:
                 *java,
                 "kafka.tools.StorageTool",
                 "format",
-                "-t",
-                _new_cluster_id(),
-                "-c",
-                str(properties),
+                f"--cluster-id={new_cluster_id()}",
+                f"--config={properties}",
             ],
             capture_output=True,
             text=True,
