@@ -5,6 +5,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 JARS_DIR ?= $(CURDIR)/.ccflink/jars
 CCFLINK := $(VENV)/bin/ccflink
+PLAIN_AUTH := emulator/kafka/plain-auth
+PLAIN_AUTH_JAR := $(JARS_DIR)/kafka/ccflink-plain-auth.jar
 
 .PHONY: help setup check-tools up down status test test-unit lint format bench lock clean
 
@@ -21,7 +23,7 @@ check-tools:
 	@command -v mvn >/dev/null || { echo "Maven is missing. Install it: apt-get install maven, then run make again."; exit 1; }
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is missing. Install Python 3.11 (or run: make PYTHON=/path/to/python3.11)."; exit 1; }
 
-setup: check-tools $(VENV)/.installed $(JARS_DIR)/.fetched
+setup: check-tools $(VENV)/.installed $(JARS_DIR)/.fetched $(PLAIN_AUTH_JAR)
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	@echo "==> Python environment in $(VENV) (PyFlink is large: about a minute the first time)"
@@ -34,6 +36,11 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 $(JARS_DIR)/.fetched: pom.xml
 	@echo "==> Jars from Maven Central into $(JARS_DIR) (Kafka broker, Flink Kafka connector, avro-confluent)"
 	@mvn -q -B generate-resources -Djars.dir=$(JARS_DIR)
+	@touch $@
+
+$(PLAIN_AUTH_JAR): $(PLAIN_AUTH)/pom.xml $(shell find $(PLAIN_AUTH)/src -name '*.java')
+	@echo "==> The broker's SASL/PLAIN API-key check ($(PLAIN_AUTH)) into $(@D)"
+	@mvn -q -B -f $(PLAIN_AUTH)/pom.xml package -Djars.dir=$(abspath $(JARS_DIR))
 	@touch $@
 
 up: setup

@@ -52,6 +52,12 @@ def avro_type(sql_type: str, flink_reader: bool = False) -> Any:
         return "bytes"
     timestamp = re.match(r"^TIMESTAMP(?:\((\d)\))?( WITH LOCAL TIME ZONE)?$", normalized)
     ltz = re.match(r"^TIMESTAMP_LTZ(?:\((\d)\))?$", normalized)
+    if flink_reader and (ltz or (timestamp and timestamp.group(2))):
+        raise ValueError(
+            f"type {sql_type}: Flink 2.2's avro-confluent format cannot read or write "
+            "TIMESTAMP_LTZ (only its legacy timestamp mapping); CAST it to TIMESTAMP(3), or "
+            "make it the record timestamp: `ts` TIMESTAMP_LTZ(3) METADATA FROM 'timestamp'"
+        )
     if timestamp or ltz:
         precision = int((timestamp or ltz).group(1) or (3 if ltz else 6))
         local = bool(timestamp) and not timestamp.group(2) and not flink_reader
@@ -69,12 +75,24 @@ def avro_type(sql_type: str, flink_reader: bool = False) -> Any:
     raise ValueError(f"type {sql_type} has no Avro mapping in this emulator")
 
 
+# Avro's rule for field names; Confluent's registry formats refuse other names.
+_AVRO_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
 def record_schema(
     record_name: str, fields: list[FieldSpec], flink_reader: bool = False
 ) -> dict[str, Any]:
     avro_fields = []
     for spec in fields:
-        base = avro_type(spec.sql_type, flink_reader)
+        if not _AVRO_NAME.match(spec.name):
+            raise ValueError(
+                f"column `{spec.name}` is not a valid Avro field name ([A-Za-z_][A-Za-z0-9_]*), "
+                "so it cannot be in the topic's schema; rename it (in a query: AS new_name)"
+            )
+        try:
+            base = avro_type(spec.sql_type, flink_reader)
+        except ValueError as error:
+            raise ValueError(f"column `{spec.name}`: {error}") from None
         if spec.nullable:
             avro_fields.append({"name": spec.name, "type": ["null", base], "default": None})
         else:

@@ -27,6 +27,10 @@ class TableEntry:
     watermark: tuple[str, str] | None = None
     options: dict[str, str] = field(default_factory=dict)
     primary_key: list[str] = field(default_factory=list)
+    # Inferred tables: the producers' schemas as Flink reads them (enums, nested records and
+    # names kept); None when the schemas are derived from the columns (tables created here).
+    key_reader_schema: dict[str, Any] | None = None
+    value_reader_schema: dict[str, Any] | None = None
 
     @property
     def changelog_mode(self) -> str:
@@ -35,10 +39,20 @@ class TableEntry:
         return self.options.get("changelog.mode", default).lower()
 
     @property
+    def key_format(self) -> str:
+        """Confluent's default `avro-registry`; `raw` keeps the key's bytes, with no schema."""
+        return self.options.get("key.format", "avro-registry").lower()
+
+    @property
+    def physical_columns(self) -> list[ColumnDef]:
+        """Columns stored in the record; metadata and computed columns are not."""
+        return [c for c in self.columns if c.physical]
+
+    @property
     def value_columns(self) -> list[ColumnDef]:
         if self.options.get("value.fields-include", "except-key").lower() == "all":
-            return self.columns
-        return [c for c in self.columns if c.name not in self.key_columns]
+            return self.physical_columns
+        return [c for c in self.physical_columns if c.name not in self.key_columns]
 
 
 @dataclass

@@ -191,7 +191,7 @@ def _describe(_settings: Settings, catalog: Catalog, statement: Describe) -> Com
     table = _table(catalog, statement.name)
     rows = []
     for column in table.columns:
-        extras = []
+        extras = [column.extras()] if column.extras() else []
         if column.name in table.key_columns:
             extras.append("BUCKET KEY")
         if table.watermark and table.watermark[0] == column.name:

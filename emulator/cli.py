@@ -35,6 +35,17 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_ml_batch_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--ml-batch-size",
+        type=int,
+        default=1,
+        metavar="ROWS",
+        help="local extension: rows per ML_PREDICT request (default 1, as Confluent sends); "
+        "the same as SET 'ccflink.ml-predict.batch-size'",
+    )
+
+
 def _replay_options(args: argparse.Namespace) -> dict:
     return {
         "split": args.split,
@@ -58,7 +69,7 @@ def run_demo(settings: Settings, args: argparse.Namespace, up_started: float) ->
     if PREDICTIONS_TOPIC in catalog.tables:
         _say("==> Pipeline statements already ran in this state folder; not submitting again")
     else:
-        run_pipeline(settings, _say)
+        run_pipeline(settings, _say, ml_batch_size=args.ml_batch_size)
     rows, data_dir = args.rows, args.data
     if data_dir is None:
         data_dir = settings.data_dir / f"synthetic-{rows}-seed{DEMO_SEED}"
@@ -151,7 +162,7 @@ def cmd_sql(settings: Settings, args: argparse.Namespace) -> int:
     if not files:
         _say("nothing to run: give SQL files (ccflink sql -f FILE)")
         return 2
-    session = ConfluentSession(settings, _say)
+    session = ConfluentSession(settings, _say, ml_batch_size=args.ml_batch_size)
     for path in files:
         session.execute_file(Path(path))
     return 0
@@ -376,7 +387,7 @@ def cmd_api_key_list(settings: Settings, _args: argparse.Namespace) -> int:
     from pyflink_jobs.session import format_rows
 
     keys = security.list_api_keys(settings)
-    columns = list(keys[0]) if keys else ["key", "secret", "service_account", "resource"]
+    columns = list(keys[0]) if keys else ["key", "service_account", "resource", "created"]
     _say(format_rows(columns, [tuple(k.values()) for k in keys]))
     return 0
 
@@ -401,6 +412,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-top", action="store_true", help="scrolling lines instead of the live view"
     )
     _add_replay_arguments(up)
+    _add_ml_batch_argument(up)
     up.set_defaults(handler=cmd_up)
     top = commands.add_parser(
         "top",
@@ -421,6 +433,7 @@ def build_parser() -> argparse.ArgumentParser:
     sql = commands.add_parser("sql", help="run Confluent-dialect SQL files statement by statement")
     sql.add_argument("-f", "--file", action="append", default=[], help="a SQL file (repeatable)")
     sql.add_argument("files", nargs="*", help="more SQL files")
+    _add_ml_batch_argument(sql)
     sql.set_defaults(handler=cmd_sql)
 
     data = commands.add_parser("data", help="IEEE-CIS data").add_subparsers(
@@ -451,13 +464,15 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate_parser.set_defaults(handler=evaluate.cmd_evaluate)
 
     api_key = commands.add_parser(
-        "api-key", help="API keys scoped to a topic (SASL + Kafka ACLs)"
+        "api-key", help="API keys scoped to a topic (SASL/PLAIN + Kafka ACLs)"
     ).add_subparsers(dest="api_key_command", required=True)
     key_create = api_key.add_parser("create", help="a key and secret for one topic")
     key_create.add_argument("--service-account", required=True)
     key_create.add_argument("--resource", required=True, help="the topic the key may write")
     key_create.set_defaults(handler=cmd_api_key_create)
-    api_key.add_parser("list", help="keys, secrets masked").set_defaults(handler=cmd_api_key_list)
+    api_key.add_parser("list", help="keys (secrets are not kept)").set_defaults(
+        handler=cmd_api_key_list
+    )
     key_delete = api_key.add_parser("delete", help="delete a key and its ACLs")
     key_delete.add_argument("key")
     key_delete.set_defaults(handler=cmd_api_key_delete)

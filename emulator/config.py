@@ -14,6 +14,8 @@ import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from emulator.profiles import Profile
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -21,7 +23,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 class Ports:
     kafka: int = 9092
     kafka_controller: int = 9093
-    # SASL/SCRAM listener with ACLs, for API keys (emulator/kafka/security.py); 0: none.
+    # SASL/PLAIN listener with ACLs, for API keys (emulator/kafka/security.py); 0: none.
     kafka_sasl: int = 9094
     schema_registry: int = 8081
     flink_rest: int = 8082
@@ -37,14 +39,37 @@ class Settings:
     jars_dir: Path
     host: str = "127.0.0.1"
     ports: Ports = field(default_factory=Ports)
+    # Another cluster's Kafka, registry and Flink (`ccflink --profile`); None: this stack's.
+    profile: Profile | None = None
 
     @property
     def bootstrap_servers(self) -> str:
+        if self.profile is not None:
+            return self.profile.bootstrap_servers
         return f"{self.host}:{self.ports.kafka}"
 
     @property
+    def kafka_security(self) -> dict[str, str]:
+        """librdkafka's security.* / sasl.* / ssl.* settings for the cluster in use."""
+        return dict(self.profile.kafka_security) if self.profile is not None else {}
+
+    @property
+    def kafka_client_config(self) -> dict[str, str]:
+        """What a confluent-kafka client needs to reach the cluster in use."""
+        return {"bootstrap.servers": self.bootstrap_servers, **self.kafka_security}
+
+    @property
     def schema_registry_url(self) -> str:
+        if self.profile is not None and self.profile.schema_registry_url:
+            return self.profile.schema_registry_url
         return f"http://{self.host}:{self.ports.schema_registry}"
+
+    @property
+    def registry_auth(self) -> tuple[str, str] | None:
+        """(key, secret) for the registry's basic auth, when the profile gives one."""
+        if self.profile is not None and self.profile.schema_registry_url:
+            return self.profile.registry_auth
+        return None
 
     @property
     def model_server_url(self) -> str:
@@ -52,6 +77,8 @@ class Settings:
 
     @property
     def flink_rest_url(self) -> str:
+        if self.profile is not None and self.profile.flink_rest_url:
+            return self.profile.flink_rest_url.rstrip("/")
         return f"http://{self.host}:{self.ports.flink_rest}"
 
     @property

@@ -4,40 +4,42 @@ On Confluent Cloud every topic is a table. A topic that is not internal and not 
 becomes one here when the session starts, from the latest `<topic>-key` / `<topic>-value`
 schemas (dialect reference, section 1.8):
 
-- no key schema: a column `key BYTES` with 'key.format' = 'raw' (renamed `key_key` with
-  'key.fields-prefix' = 'key_' when the value has a field `key`); an atomic key schema: a
-  column `key` of that type; a record key: its fields, then the value's fields; key fields that
-  all appear in the value with the same type and nullability: the value's fields with
-  'value.fields-include' = 'all'; other name clashes: key columns prefixed `key_`;
-- Avro non-union types are NOT NULL, `["null", T]` is a nullable T; primitives, enums and the
-  logical types map as Confluent maps them;
+- no key schema: a column `key VARBINARY(2147483647)` with 'key.format' = 'raw' (renamed
+  `key_key` with 'key.fields-prefix' = 'key_' when the value has a field `key`); an atomic key
+  schema: a column `key` of that type; a record key: its fields, then the value's fields; key
+  fields that all appear in the value with the same type and nullability: the value's fields
+  with 'value.fields-include' = 'all'; other name clashes: key columns prefixed `key_`;
+- Avro non-union types are NOT NULL, `["null", T]` is a nullable T; primitives, enums (STRING),
+  nested records (ROW) and the logical types map as Confluent maps them;
 - partitions are the topic's; the changelog is upsert on a compacted topic with a key schema,
   append otherwise.
 
-The registered schemas are left as the producers wrote them. What the emulator's Flink DDL
-(`emulator.tables.flink_ddl`) cannot read is taken out, with a warning naming the topic: a key
-it cannot express (raw bytes and atomic Avro keys: its key format is a record read by
-`avro-confluent`) drops the key columns and the table stays readable; a value it cannot read
-(other unions, nested records, arrays, maps, fixed, TIME), or a topic without a value schema
-(Confluent's raw `key`/`val` tables), skips the topic.
+The registered schemas are left as the producers wrote them, and Flink reads with them (enums,
+nested records and record names kept), their logical types put the way Flink 2.2's
+avro-confluent format maps them. What that format cannot read is changed or taken out, with a
+warning naming the topic: TIMESTAMP_LTZ columns (`timestamp-millis`) are read as TIMESTAMP in
+UTC; an atomic Avro key (the format reads records only) drops the key column and the table
+stays readable; a value it cannot read (other unions, arrays, maps, fixed, TIME), or a topic
+without a value schema (Confluent's raw `key`/`val` tables), skips the topic.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from emulator import tables
 from emulator.catalog import Catalog, TableEntry
 from emulator.config import Settings
 from emulator.dialect.statements import ColumnDef
 from emulator.kafka.topics import describe_topics, list_topics
 from emulator.schema_registry.client import SchemaRegistryClient
-from emulator.schema_registry.compatibility import reader_incompatibilities
 
 KEY_PREFIX = "key_"
+RAW_KEY_TYPE = "VARBINARY(2147483647)"  # BYTES, spelled as Confluent shows it
+_LTZ = re.compile(r"TIMESTAMP_LTZ\((\d)\)")
 
 _PRIMITIVES = {
     "boolean": "BOOLEAN",
@@ -112,12 +114,47 @@ def flink_type(schema: Any, where: str) -> tuple[str, bool]:
     if kind == "fixed":
         return f"BINARY({int(schema['size'])})", False
     if kind in ("record", "error"):
-        raise UnsupportedSchema(f"{where}: nested record {schema.get('name')!r} is not emulated")
+        fields = ", ".join(c.sql() for c in record_columns(schema, where))
+        return f"ROW<{fields}>", False
     if kind in ("array", "map"):
         raise UnsupportedSchema(f"{where}: {kind} types are not emulated")
     if isinstance(kind, (str, list, dict)):
         return flink_type(kind, where)  # {"type": "long"} or an unknown logical type
     raise UnsupportedSchema(f"{where}: not an Avro type: {_describe(schema)}")
+
+
+def flink_reader_schema(schema: Any, where: str) -> Any:
+    """The producer's Avro type as Flink 2.2's avro-confluent format reads it into our columns.
+
+    The format checks that the schema it is given converts to exactly the table's row type,
+    with its legacy mapping: `timestamp-*` is TIMESTAMP there, and local timestamps and
+    `time-micros` have no type of their own. The encoded long is the same either way.
+    """
+    if isinstance(schema, list):
+        return [flink_reader_schema(member, where) for member in schema]
+    if not isinstance(schema, dict):
+        return schema
+    kind, logical = schema.get("type"), schema.get("logicalType")
+    if kind in ("record", "error"):
+        fields = [
+            {**f, "type": flink_reader_schema(f["type"], f"{where} field {f['name']!r}")}
+            for f in schema.get("fields", [])
+        ]
+        return {**schema, "fields": fields}
+    if logical in ("local-timestamp-millis", "local-timestamp-micros"):
+        return {**schema, "logicalType": logical.removeprefix("local-")}
+    if logical == "time-micros":
+        return {k: v for k, v in schema.items() if k != "logicalType"}
+    if logical == "time-millis":
+        raise UnsupportedSchema(f"{where}: TIME (time-millis) is not emulated")
+    if kind == "fixed" and logical != "decimal":
+        raise UnsupportedSchema(
+            f"{where}: fixed is read as VARBINARY by Flink's avro-confluent format, not as "
+            "Confluent's BINARY(size)"
+        )
+    if isinstance(kind, (dict, list)):
+        return {**schema, "type": flink_reader_schema(kind, where)}
+    return schema
 
 
 def record_columns(schema: Any, role: str) -> list[ColumnDef]:
@@ -143,7 +180,7 @@ def confluent_table(
     options: dict[str, str] = {}
     if key_schema is None or not _is_record(key_schema):
         if key_schema is None:
-            key_type, key_nullable = "BYTES", True
+            key_type, key_nullable = RAW_KEY_TYPE, True
             options["key.format"] = "raw"
         else:
             key_type, key_nullable = flink_type(key_schema, "key")
@@ -188,21 +225,6 @@ def confluent_table(
     )
 
 
-def _reader_problems(reader: dict[str, Any], writer: Any) -> list[str]:
-    """Why Flink's reader schema cannot read what the producer wrote (empty when it can).
-
-    Avro's resolving reader does not compare the top-level record names, and a reader field
-    missing from the writer would read as its default (NULL) without a word: both handled here.
-    """
-    if _is_record(writer):
-        reader = {**reader, "name": writer["name"], "namespace": writer.get("namespace")}
-        writer_names = {f["name"] for f in writer.get("fields", [])}
-        missing = [f["name"] for f in reader["fields"] if f["name"] not in writer_names]
-        if missing:
-            return [f"fields {missing} are not in the registered schema"]
-    return [i.detail for i in reader_incompatibilities(reader, writer)]
-
-
 def _without_key(entry: TableEntry) -> TableEntry:
     keys = set(entry.key_columns)
     include_all = entry.options.get("value.fields-include") == "all"
@@ -215,35 +237,49 @@ def _without_key(entry: TableEntry) -> TableEntry:
     return replace(entry, columns=columns, key_columns=[], primary_key=[], options=options)
 
 
+def _key_reader_schema(key_schema: Any) -> dict[str, Any]:
+    if not _is_record(key_schema):
+        raise UnsupportedSchema(
+            f"an atomic Avro key ({_describe(key_schema)}) is not emulated: Flink's "
+            "avro-confluent format reads keys as records, and Avro does not resolve a plain "
+            "value as a record"
+        )
+    return flink_reader_schema(key_schema, "key")
+
+
+def _timestamps_in_utc(entry: TableEntry) -> tuple[TableEntry, list[str]]:
+    """TIMESTAMP_LTZ columns as TIMESTAMP: Flink 2.2's avro-confluent cannot read the former."""
+    changed = [c.name for c in entry.columns if _LTZ.search(c.type)]
+    columns = [replace(c, type=_LTZ.sub(r"TIMESTAMP(\1)", c.type)) for c in entry.columns]
+    return replace(entry, columns=columns), changed
+
+
 def emulated_table(entry: TableEntry, key_schema: Any, value_schema: Any) -> Inference:
     """Confluent's table as far as the emulator's Flink DDL reads it (see the module doc)."""
     inference = Inference(entry.name, entry)
-    if entry.key_columns:
-        if key_schema is None:
-            problems = ["a raw (schema-less) key is not emulated"]
-        else:
-            try:
-                reader = tables.key_schema(entry, flink_reader=True)
-                problems = _reader_problems(reader, key_schema) if reader else []
-            except ValueError as error:
-                problems = [str(error)]
-            if problems and not _is_record(key_schema):
-                problems = ["an atomic Avro key is not emulated (the key format reads records)"]
-        if problems:
+    if entry.key_columns and key_schema is not None:  # None: a raw key, read as bytes
+        try:
+            entry = replace(entry, key_reader_schema=_key_reader_schema(key_schema))
+        except UnsupportedSchema as error:
             dropped = ", ".join(f"`{k}`" for k in entry.key_columns)
-            warning = f"key column(s) {dropped} left out: {'; '.join(problems)}"
+            warning = f"key column(s) {dropped} left out: {error}"
             if entry.primary_key:
                 warning += "; read as an append table (compacted topic)"
             inference.warnings.append(warning)
             entry = _without_key(entry)
-            inference.entry = entry
     try:
-        problems = _reader_problems(tables.value_schema(entry, flink_reader=True), value_schema)
-    except ValueError as error:
-        problems = [str(error)]
-    if problems:
+        entry = replace(entry, value_reader_schema=flink_reader_schema(value_schema, "value"))
+    except UnsupportedSchema as error:
         inference.entry = None
-        inference.warnings.append("value not readable by the emulator: " + "; ".join(problems))
+        inference.warnings.append(f"value not readable by the emulator: {error}")
+        return inference
+    entry, in_utc = _timestamps_in_utc(entry)
+    if in_utc:
+        inference.warnings.append(
+            f"column(s) {', '.join(f'`{c}`' for c in in_utc)} read as TIMESTAMP in UTC, not "
+            "TIMESTAMP_LTZ (Flink 2.2's avro-confluent format cannot read TIMESTAMP_LTZ)"
+        )
+    inference.entry = entry
     return inference
 
 

@@ -26,28 +26,44 @@ DEFAULT_WATERMARK_DELAY = "INTERVAL '0.2' SECOND"
 ROWTIME = "$rowtime"
 
 
-def _fields(columns: list[ColumnDef]) -> list[FieldSpec]:
-    return [FieldSpec(c.name, c.type, c.nullable) for c in columns]
+def _record(
+    table: TableEntry, record_name: str, columns: list[ColumnDef], flink_reader: bool
+) -> dict:
+    """A key or value schema from physical columns; what Avro cannot hold is refused."""
+    fields = [FieldSpec(c.name, c.type, c.nullable) for c in columns]
+    try:
+        return record_schema(record_name, fields, flink_reader)
+    except ValueError as error:
+        raise DialectError(f"table `{table.name}`: {error}") from None
 
 
 def key_schema(table: TableEntry, flink_reader: bool = False) -> dict | None:
-    if not table.key_columns:
+    """The `<table>-key` schema; None without key columns or with a raw key."""
+    if not table.key_columns or table.key_format == "raw":
         return None
+    if flink_reader and table.key_reader_schema is not None:
+        return table.key_reader_schema
     by_name = {c.name: c for c in table.columns}
-    key_fields = _fields([by_name[k] for k in table.key_columns])
-    return record_schema(key_record_name(table.name), key_fields, flink_reader)
+    key_columns = [by_name[k] for k in table.key_columns]
+    return _record(table, key_record_name(table.name), key_columns, flink_reader)
 
 
 def value_schema(table: TableEntry, flink_reader: bool = False) -> dict:
-    return record_schema(value_record_name(table.name), _fields(table.value_columns), flink_reader)
+    if flink_reader and table.value_reader_schema is not None:
+        return table.value_reader_schema
+    return _record(table, value_record_name(table.name), table.value_columns, flink_reader)
 
 
 def table_entry(statement: CreateTable, columns: list[ColumnDef] | None = None) -> TableEntry:
     columns = columns if columns is not None else statement.columns
-    names = {c.name for c in columns}
-    missing = [k for k in statement.key_columns if k not in names]
+    physical = {c.name for c in columns if c.physical}
+    missing = [k for k in statement.key_columns if k not in physical]
     if missing:
-        raise DialectError(f"DISTRIBUTED BY / PRIMARY KEY names unknown columns: {missing}")
+        raise DialectError(
+            f"DISTRIBUTED BY / PRIMARY KEY names unknown columns: {missing} "
+            "(key columns are physical columns, not metadata or computed ones)"
+        )
+    _check_metadata_keys(columns)
     entry = TableEntry(
         name=statement.name,
         columns=columns,
@@ -64,6 +80,21 @@ def table_entry(statement: CreateTable, columns: list[ColumnDef] | None = None) 
             "(or set 'changelog.mode' = 'append')"
         )
     return entry
+
+
+def _check_metadata_keys(columns: list[ColumnDef]) -> None:
+    """Flink reads each metadata key into one column only (`$rowtime` follows `timestamp`)."""
+    readers: dict[str, str] = {}
+    for column in columns:
+        if column.metadata is None:
+            continue
+        if column.metadata in readers:
+            first = readers[column.metadata]
+            raise DialectError(
+                f"columns `{first}` and `{column.name}` both read metadata key "
+                f"'{column.metadata}'; keep one and compute the other: `{column.name}` AS `{first}`"
+            )
+        readers[column.metadata] = column.name
 
 
 _DURATION_UNITS_MS = {
@@ -138,11 +169,12 @@ def _sql_string(value: str) -> str:
 
 
 def flink_ddl(settings: Settings, table: TableEntry) -> str:
-    """The open-source Flink DDL for a Confluent table, avro-confluent key and value.
+    """The open-source Flink DDL for a Confluent table: avro-confluent value, and key if any.
 
     Append tables use the `kafka` connector; upsert tables (a primary key without
     'changelog.mode' = 'append') use `upsert-kafka`, whose updates are keyed records and
-    deletes tombstones, as Confluent writes them.
+    deletes tombstones, as Confluent writes them. Metadata and computed columns pass as
+    declared: Flink reads and writes them, the registered schemas leave them out.
     """
     upsert = table.changelog_mode == "upsert"
     if table.changelog_mode == "retract":
@@ -154,7 +186,7 @@ def flink_ddl(settings: Settings, table: TableEntry) -> str:
     if upsert and not table.primary_key:
         raise DialectError(f"table `{table.name}`: 'changelog.mode' = 'upsert' needs a PRIMARY KEY")
     lines = [c.sql() for c in table.columns]
-    lines.append(f"`{ROWTIME}` TIMESTAMP_LTZ(3) METADATA FROM 'timestamp' VIRTUAL")
+    lines.append(_rowtime_column(table))
     if table.watermark is not None:
         column, expression = table.watermark
         lines.append(f"WATERMARK FOR {quote_identifier(column)} AS {expression}")
@@ -171,29 +203,77 @@ def flink_ddl(settings: Settings, table: TableEntry) -> str:
     }
     if not upsert:
         options["scan.startup.mode"] = table.options.get("scan.startup.mode", "earliest-offset")
-    options |= {
-        "value.format": "avro-confluent",
-        "value.avro-confluent.url": settings.schema_registry_url,
-        "value.avro-confluent.schema": json.dumps(value_schema(table, flink_reader=True)),
-        "value.fields-include": "ALL"
-        if table.options.get("value.fields-include", "except-key").lower() == "all"
-        else "EXCEPT_KEY",
-    }
-    schema = key_schema(table, flink_reader=True)
-    if schema is not None:
-        if not upsert:  # upsert-kafka takes its key fields from the primary key
-            options["key.fields"] = ";".join(table.key_columns)
-        options.update(
-            {
-                "key.format": "avro-confluent",
-                "key.avro-confluent.url": settings.schema_registry_url,
-                "key.avro-confluent.schema": json.dumps(schema),
-            }
-        )
-        if table.options.get("key.fields-prefix"):
-            options["key.fields-prefix"] = table.options["key.fields-prefix"]
-    else:
-        options["sink.partitioner"] = "round-robin"
+    options |= _value_options(settings, table)
+    options |= _key_options(settings, table, upsert)
     body = ",\n  ".join(lines)
     with_clause = ",\n  ".join(f"{_sql_string(k)} = {_sql_string(v)}" for k, v in options.items())
     return f"CREATE TABLE {quote_identifier(table.name)} (\n  {body}\n) WITH (\n  {with_clause}\n)"
+
+
+def _rowtime_column(table: TableEntry) -> str:
+    """`$rowtime`: the record timestamp, hidden from SELECT * as a virtual metadata column.
+
+    Flink lets one column only read a metadata key, so in a table that declares its own
+    `timestamp` column `$rowtime` is computed from that one (and SELECT * shows it).
+    """
+    declared = next((c for c in table.columns if c.metadata == "timestamp"), None)
+    if declared is None:
+        return f"`{ROWTIME}` TIMESTAMP_LTZ(3) METADATA FROM 'timestamp' VIRTUAL"
+    return f"`{ROWTIME}` AS CAST({quote_identifier(declared.name)} AS TIMESTAMP_LTZ(3))"
+
+
+def _value_options(settings: Settings, table: TableEntry) -> dict[str, str]:
+    value_format = table.options.get("value.format", "avro-registry").lower()
+    if value_format != "avro-registry":
+        raise DialectError(
+            f"table `{table.name}`: 'value.format' = '{value_format}' is not emulated; "
+            "use 'avro-registry' (the default)"
+        )
+    include_all = table.options.get("value.fields-include", "except-key").lower() == "all"
+    return {
+        "value.format": "avro-confluent",
+        "value.avro-confluent.url": settings.schema_registry_url,
+        "value.avro-confluent.schema": json.dumps(value_schema(table, flink_reader=True)),
+        "value.fields-include": "ALL" if include_all else "EXCEPT_KEY",
+    }
+
+
+# Types Flink's `raw` format stores as the bytes Confluent's raw key holds.
+_RAW_KEY_TYPE = re.compile(r"(?i)^(STRING|BYTES|(VAR)?CHAR\(\d+\)|(VAR)?BINARY\(\d+\))$")
+
+
+def _key_options(settings: Settings, table: TableEntry, upsert: bool) -> dict[str, str]:
+    """How the record key is written and read: none (round-robin), raw bytes or Avro."""
+    if not table.key_columns:
+        return {"sink.partitioner": "round-robin"}
+    # upsert-kafka takes its key fields from the primary key.
+    options = {} if upsert else {"key.fields": ";".join(table.key_columns)}
+    if table.key_format == "raw":
+        _check_raw_key(table)
+        options["key.format"] = "raw"
+    elif table.key_format == "avro-registry":
+        options |= {
+            "key.format": "avro-confluent",
+            "key.avro-confluent.url": settings.schema_registry_url,
+            "key.avro-confluent.schema": json.dumps(key_schema(table, flink_reader=True)),
+        }
+    else:
+        raise DialectError(
+            f"table `{table.name}`: 'key.format' = '{table.key_format}' is not emulated; "
+            "use 'avro-registry' (the default) or 'raw'"
+        )
+    if table.options.get("key.fields-prefix"):
+        options["key.fields-prefix"] = table.options["key.fields-prefix"]
+    return options
+
+
+def _check_raw_key(table: TableEntry) -> None:
+    by_name = {c.name: c for c in table.columns}
+    types = [by_name[k].type for k in table.key_columns]
+    if len(types) != 1 or not _RAW_KEY_TYPE.match(types[0]):
+        keys = ", ".join(f"`{k}` {t}" for k, t in zip(table.key_columns, types, strict=True))
+        raise DialectError(
+            f"table `{table.name}`: 'key.format' = 'raw' keeps the key as one column's bytes, "
+            f"so it takes a single STRING or BYTES key column, not {keys}; "
+            "use 'avro-registry' for other keys"
+        )

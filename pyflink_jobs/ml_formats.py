@@ -574,6 +574,11 @@ class ModelCodec:
     def headers(self) -> dict[str, str]:
         return {"Content-Type": self.content_type, "Accept": self.accept}
 
+    @property
+    def accepts_batches(self) -> bool:
+        """Whether several rows fit one request: a pandas frame in, a JSON array out."""
+        return self.input_format.name in _PANDAS_KEYS and self.output_format.name == "JSON-ARRAY"
+
     def encode(self, row: Sequence[Any]) -> bytes:
         body, _ = request_body(
             self.input_format,

@@ -3,7 +3,8 @@
 One instance per model version and statement; it is pickled into the job and runs in the
 TaskManager's Python workers. Like Confluent's provider it sends one row per request, retries
 only on 429 and 503 (exponential backoff, honouring Retry-After), and fails the statement on
-any other error, with the API key never in the message.
+any other error, with the API key never in the message. The local batching extension sends
+a whole Arrow batch per request instead, through a vectorized function.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
 import requests
 from pyflink.table import DataTypes
-from pyflink.table.types import DataType
-from pyflink.table.udf import TableFunction, udtf
+from pyflink.table.types import BigIntType, DataType, IntType, SmallIntType, TinyIntType
+from pyflink.table.udf import ScalarFunction, TableFunction, udf, udtf
 
 from pyflink_jobs.ml_formats import ModelCodec, PredictionError
 
@@ -35,6 +37,9 @@ _SCALAR_TYPES = {
     "DOUBLE": DataTypes.DOUBLE,
     "STRING": DataTypes.STRING,
 }
+
+
+_INTEGER_TYPES = (TinyIntType, SmallIntType, IntType, BigIntType)
 
 
 def flink_type(sql_type: str) -> DataType:
@@ -76,18 +81,21 @@ def _retry_delay(response: requests.Response, attempt: int) -> float:
     return 2.0 * 2**attempt
 
 
-class AzureMLPredict(TableFunction):
-    def __init__(
-        self, model: str, codec: ModelCodec, endpoint: Endpoint, settings: PredictSettings
-    ) -> None:
+class EndpointClient:
+    """HTTP calls to one model endpoint with Confluent's retry rule and per-model counters.
+
+    Shared by the one-row table function and the batched scalar function, so both count,
+    retry and report errors the same way.
+    """
+
+    def __init__(self, model: str, endpoint: Endpoint, settings: PredictSettings) -> None:
         self.model = model
-        self.codec = codec
         self.endpoint = endpoint
         self.settings = settings
         self._session: requests.Session | None = None
 
-    def open(self, function_context: Any) -> None:
-        """Also registers the per-model counters Flink reports (see `ccflink flink statement`)."""
+    def open(self, function_context: Any, headers: dict[str, str]) -> None:
+        """Registers the counters Flink reports (see `ccflink flink statement describe`)."""
         group = function_context.get_metric_group().add_group(METRIC_GROUP, self.model)
         self._requests = group.counter("requests")
         self._retries = group.counter("retries")
@@ -97,7 +105,7 @@ class AzureMLPredict(TableFunction):
         self._latency = group.distribution("latency_ms")
         self._session = requests.Session()
         self._session.headers.update(
-            {"Authorization": f"Bearer {self.endpoint.api_key}", **self.codec.headers()}
+            {"Authorization": f"Bearer {self.endpoint.api_key}", **headers}
         )
         if self.endpoint.deployment:
             self._session.headers["azureml-model-deployment"] = self.endpoint.deployment
@@ -106,11 +114,8 @@ class AzureMLPredict(TableFunction):
         if self._session is not None:
             self._session.close()
 
-    def eval(self, *arguments: Any):
-        yield self.codec.decode(self._post(self.codec.encode(arguments)))
-
-    def _post(self, body: bytes) -> bytes:
-        assert self._session is not None
+    def post(self, body: bytes) -> bytes:
+        assert self._session is not None, "open() first"
         for attempt in range(self.settings.retry_count + 1):
             self._requests.inc()
             started = time.perf_counter()
@@ -140,6 +145,64 @@ class AzureMLPredict(TableFunction):
         raise AssertionError("unreachable: the loop returns or raises")
 
 
+class AzureMLPredict(TableFunction):
+    """Confluent's behaviour: one request per row."""
+
+    def __init__(self, codec: ModelCodec, client: EndpointClient) -> None:
+        self.codec = codec
+        self.client = client
+
+    def open(self, function_context: Any) -> None:
+        self.client.open(function_context, self.codec.headers())
+
+    def close(self) -> None:
+        self.client.close()
+
+    def eval(self, *arguments: Any):
+        yield self.codec.decode(self.client.post(self.codec.encode(arguments)))
+
+
+def _python_values(column: pd.Series, sql_type: str) -> list[Any]:
+    """A pandas column as the Python values the one-row path would see (NULL is None).
+
+    Arrow hands a nullable integer column over as floats with NaN; give back ints.
+    """
+    values = column.astype(object).where(column.notna(), None).tolist()
+    if isinstance(flink_type(sql_type), _INTEGER_TYPES):
+        return [None if v is None else int(v) for v in values]
+    return values
+
+
+class AzureMLBatchPredict(ScalarFunction):
+    """The local extension: one request for a whole Arrow batch of rows.
+
+    A vectorized (pandas) function returning one ROW per input row; the statement unnests it
+    (see `rewrite_ml_predict`), so the columns are the same as with the one-row function.
+    """
+
+    def __init__(self, codec: ModelCodec, client: EndpointClient) -> None:
+        self.codec = codec
+        self.client = client
+
+    def open(self, function_context: Any) -> None:
+        self.client.open(function_context, self.codec.headers())
+
+    def close(self) -> None:
+        self.client.close()
+
+    def eval(self, *columns: pd.Series) -> pd.DataFrame:
+        inputs = [
+            _python_values(column, sql_type)
+            for column, (_, sql_type) in zip(columns, self.codec.input_columns, strict=True)
+        ]
+        rows = list(zip(*inputs, strict=True))
+        answers = self.codec.decode_batch(
+            self.client.post(self.codec.encode_batch(rows)), len(rows)
+        )
+        names = [name for name, _ in self.codec.output_columns]
+        return pd.DataFrame(answers, columns=names)
+
+
 def predict_function(
     model: str,
     codec: ModelCodec,
@@ -153,7 +216,24 @@ def predict_function(
     a DOUBLE input is refused when the statement is planned.
     """
     return udtf(
-        AzureMLPredict(model, codec, endpoint, settings),
+        AzureMLPredict(codec, EndpointClient(model, endpoint, settings)),
         input_types=[flink_type(t) for _, t in codec.input_columns],
         result_types=[flink_type(t) for _, t in codec.output_columns],
+    )
+
+
+def batch_predict_function(
+    model: str,
+    codec: ModelCodec,
+    endpoint: Endpoint,
+    settings: PredictSettings,
+):
+    """The batched counterpart: a pandas scalar function returning ROW<OUTPUT columns>."""
+    return udf(
+        AzureMLBatchPredict(codec, EndpointClient(model, endpoint, settings)),
+        input_types=[flink_type(t) for _, t in codec.input_columns],
+        result_type=DataTypes.ROW(
+            [DataTypes.FIELD(name, flink_type(t)) for name, t in codec.output_columns]
+        ),
+        func_type="pandas",
     )

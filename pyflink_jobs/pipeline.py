@@ -34,11 +34,14 @@ def ensure_local_connection(settings: Settings) -> None:
     catalog.save()
 
 
-def run_pipeline(settings: Settings, say: Callable[[str], None] = print) -> None:
+def run_pipeline(
+    settings: Settings, say: Callable[[str], None] = print, *, ml_batch_size: int = 1
+) -> None:
+    """Run the pipeline's SQL files; `ml_batch_size` > 1 turns on the batching extension."""
     from pyflink_jobs.session import ConfluentSession
 
     ensure_local_connection(settings)
-    session = ConfluentSession(settings, say)
+    session = ConfluentSession(settings, say, ml_batch_size=ml_batch_size)
     for path in sql_files():
         say(f"==> {path.relative_to(SQL_DIR.parent.parent)}")
         session.execute_file(path)

@@ -16,7 +16,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,7 +27,7 @@ from emulator.catalog import Catalog, Model, ModelVersion, StatementRecord
 from emulator.config import Settings
 from emulator.dialect.catalog_statements import parse_catalog_statement
 from emulator.dialect.refusals import refusal
-from emulator.dialect.rewrite import PredictCall, rewrite_expressions
+from emulator.dialect.rewrite import PredictCall, ResolvedPredict, rewrite_expressions
 from emulator.dialect.splitter import Statement, split_statements
 from emulator.dialect.statements import (
     ColumnDef,
@@ -37,10 +37,15 @@ from emulator.dialect.statements import (
     SetOption,
     parse,
 )
-from emulator.dialect.text import DialectError
+from emulator.dialect.text import DialectError, quote_identifier
 from emulator.flink.cluster import connector_jars
 from pyflink_jobs.ml_formats import ModelCodec
-from pyflink_jobs.ml_predict import Endpoint, PredictSettings, predict_function
+from pyflink_jobs.ml_predict import (
+    Endpoint,
+    PredictSettings,
+    batch_predict_function,
+    predict_function,
+)
 
 # Python functions must run in the TaskManager's own Python workers, not inside this client
 # (PyFlink's "loopback" mode), or every job dies when the submitting process exits.
@@ -66,6 +71,24 @@ SQL_OPTION_KEYS = {
     "sql.state-ttl": "table.exec.state.ttl",
     "sql.tables.scan.idle-timeout": "table.exec.source.idle-timeout",
 }
+
+
+# The local batching extension: rows per ML_PREDICT request. 1 (the default) is Confluent's
+# behaviour; more needs a model whose formats take several rows (see ModelCodec).
+ML_BATCH_SIZE_OPTION = "ccflink.ml-predict.batch-size"
+
+
+def parse_batch_size(value: str | int) -> int:
+    """A batch size as given to SET or `--ml-batch-size`; refuses what is not a count."""
+    try:
+        size = int(value)
+    except ValueError:
+        size = 0
+    if size < 1:
+        raise DialectError(
+            f"{ML_BATCH_SIZE_OPTION} must be a whole number of rows >= 1, not {value!r}"
+        )
+    return size
 
 
 # Concurrent ML_PREDICT requests per statement come from parallel subtasks of the scoring
@@ -269,9 +292,12 @@ def _column_type(type_text: str) -> tuple[str, bool]:
 
 
 class ConfluentSession:
-    def __init__(self, settings: Settings, say: Callable[[str], None] = print) -> None:
+    def __init__(
+        self, settings: Settings, say: Callable[[str], None] = print, *, ml_batch_size: int = 1
+    ) -> None:
         self.settings = settings
         self.say = say
+        self.ml_batch_size = parse_batch_size(ml_batch_size)
         self.catalog = Catalog.for_state(settings.state_dir)
         self.t_env = self._create_environment()
         self._functions = 0
@@ -395,10 +421,27 @@ class ConfluentSession:
         )
 
     def _register(self, entry: tables.TableEntry) -> None:
+        ddl = tables.flink_ddl(self.settings, entry)  # refuses before the topic exists
         tables.provision(self.settings, entry)
-        self.t_env.execute_sql(tables.flink_ddl(self.settings, entry))
-        self.catalog.tables[entry.name] = entry
+        self.t_env.execute_sql(ddl)
+        self.catalog.tables[entry.name] = self._with_computed_types(entry)
         self.catalog.save()
+
+    def _with_computed_types(self, entry: tables.TableEntry) -> tables.TableEntry:
+        """Computed columns get the type Flink derives for them, for DESCRIBE."""
+        if all(c.expression is None for c in entry.columns):
+            return entry
+        resolved = self.t_env.from_path(quote_identifier(entry.name))._j_table.getResolvedSchema()
+        types = {
+            c.getName(): _column_type(c.getDataType().toString()) for c in resolved.getColumns()
+        }
+        columns = [
+            replace(c, type=types[c.name][0], nullable=types[c.name][1])
+            if c.expression is not None
+            else c
+            for c in entry.columns
+        ]
+        return replace(entry, columns=columns)
 
     def _create_table(self, statement: CreateTable) -> StatementResult:
         skipped = self._exists(statement)
@@ -409,7 +452,8 @@ class ConfluentSession:
         return StatementResult(
             f"create-{entry.name}",
             f"table `{entry.name}` created: topic with {entry.partitions} partitions, "
-            f"subjects {entry.name}-value" + (f", {entry.name}-key" if entry.key_columns else ""),
+            f"subjects {entry.name}-value"
+            + (f", {entry.name}-key" if tables.key_schema(entry) is not None else ""),
         )
 
     def _create_table_as(self, statement: CreateTable, name: str) -> StatementResult:
@@ -479,6 +523,9 @@ class ConfluentSession:
         if statement.key == "client.statement-name":
             self._next_name = statement.value
             return StatementResult("set", f"the next statement is named {statement.value!r}")
+        if statement.key == ML_BATCH_SIZE_OPTION:
+            self.ml_batch_size = parse_batch_size(statement.value)
+            return StatementResult("set", f"{statement.key} = {self.ml_batch_size}")
         key = SQL_OPTION_KEYS.get(statement.key, statement.key)
         if key.startswith("sql."):
             raise DialectError(f"option {statement.key!r} is not emulated")
@@ -693,7 +740,7 @@ class ConfluentSession:
             },
         )
 
-    def _resolve_predict(self, call: PredictCall) -> tuple[str, list[str]]:
+    def _resolve_predict(self, call: PredictCall) -> ResolvedPredict:
         model = self.catalog.models.get(call.model)
         if model is None:
             raise DialectError(f"model `{call.model}` does not exist; CREATE MODEL it first")
@@ -706,15 +753,32 @@ class ConfluentSession:
         self._functions += 1
         safe_model = re.sub(r"\W", "_", call.model)
         name = f"ML_PREDICT_{safe_model}_V{version.version}_{self._functions}"
-        function = predict_function(
-            call.model,
-            self._codec(version),
-            self._endpoint(version),
-            PredictSettings.from_map(call.config),
+        codec = self._codec(version)
+        batched = self._batches(call.model, codec)
+        make_function = batch_predict_function if batched else predict_function
+        function = make_function(
+            call.model, codec, self._endpoint(version), PredictSettings.from_map(call.config)
         )
         self.t_env.create_temporary_system_function(name, function)
         self._predict_functions[name] = version
         self._statement_parallelism = max(
             self._statement_parallelism, predict_parallelism(call.config)
         )
-        return name, [c.name for c in version.outputs]
+        return ResolvedPredict(name, [c.name for c in version.outputs], batched)
+
+    def _batches(self, model: str, codec: ModelCodec) -> bool:
+        """Whether this call uses the batching extension; says why not when it cannot."""
+        if self.ml_batch_size == 1:
+            return False
+        if not codec.accepts_batches:
+            self.say(
+                f"model `{model}` sends one row per request: its formats "
+                f"({codec.input_format} in, {codec.output_format} out) cannot carry several "
+                "rows; batching needs a pandas input format and JSON-ARRAY output"
+            )
+            return False
+        config = self.t_env.get_config()
+        config.set("python.fn-execution.arrow.batch.size", str(self.ml_batch_size))
+        bundle = max(self.ml_batch_size, 100_000)  # a bundle must hold a whole batch
+        config.set("python.fn-execution.bundle.size", str(bundle))
+        return True

@@ -4,7 +4,9 @@
 - `LATERAL TABLE(ML_PREDICT('model[$v]', args... [, MAP[...]]))` becomes a call of the
   table function registered for that model version, with the model's OUTPUT names as the
   column aliases; the trailing config MAP (mixed value types, which Flink refuses) is parsed
-  here and handed to the function instead.
+  here and handed to the function instead. With the local batching extension on, the call
+  becomes `UNNEST(ARRAY[batched_function(args)])` instead: Flink then evaluates the
+  vectorized function in its own operator, a whole Arrow batch per call.
 """
 
 from __future__ import annotations
@@ -49,8 +51,16 @@ class PredictCall:
     config: dict[str, str]  # the trailing MAP[...] entries, values as written
 
 
-# Resolves a call to (registered function name, OUTPUT column names).
-PredictResolver = Callable[[PredictCall], tuple[str, list[str]]]
+@dataclass(frozen=True)
+class ResolvedPredict:
+    """The function registered for one call, and how the statement must call it."""
+
+    function: str
+    outputs: list[str]  # the model's OUTPUT column names
+    batched: bool = False  # a vectorized function returning a ROW, not a table function
+
+
+PredictResolver = Callable[[PredictCall], ResolvedPredict]
 
 _LATERAL = re.compile(r"(?is)\bLATERAL\s+TABLE\s*\(\s*ML_PREDICT\s*\(")
 _ALIAS = re.compile(
@@ -102,7 +112,7 @@ def rewrite_ml_predict(sql: str, resolve: PredictResolver) -> str:
         config = _parse_config_map(arguments[-1]) if len(arguments) > 1 else None
         values = arguments[1:-1] if config is not None else arguments[1:]
         call = PredictCall(model, version, values, config or {})
-        function, outputs = resolve(call)
+        resolved = resolve(call)
         after = sql[lateral_close + 1 :]
         alias_match = _ALIAS.match(after)
         if alias_match and alias_match.group(2):
@@ -110,10 +120,14 @@ def rewrite_ml_predict(sql: str, resolve: PredictResolver) -> str:
             consumed = alias_match.end()
         else:
             alias_name = alias_match.group(1) if alias_match else f"__ml_predict_{len(pieces)}"
-            alias = f"{alias_name}({', '.join(f'`{o}`' for o in outputs)})"
+            alias = f"{alias_name}({', '.join(f'`{o}`' for o in resolved.outputs)})"
             consumed = alias_match.end() if alias_match else 0
         pieces.append(sql[last : match.start()])
-        pieces.append(f"LATERAL TABLE({function}({', '.join(values)})) AS {alias}")
+        invocation = f"{resolved.function}({', '.join(values)})"
+        if resolved.batched:  # UNNEST of a one-element array spreads the ROW into columns
+            pieces.append(f"UNNEST(ARRAY[{invocation}]) AS {alias}")
+        else:
+            pieces.append(f"LATERAL TABLE({invocation}) AS {alias}")
         last = lateral_close + 1 + consumed
     pieces.append(sql[last:])
     return "".join(pieces)

@@ -8,7 +8,7 @@ options. Everything else passes to Flink after expression rewrites.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from emulator.dialect.text import (
     DialectError,
@@ -24,14 +24,53 @@ _IDENT = r"(?:`[^`]+`|[A-Za-z_$][\w$]*)"
 _NAME = rf"{_IDENT}(?:\.{_IDENT}){{0,2}}"
 
 
+# Confluent's metadata keys and whether a table may write them. Open-source Flink's Kafka
+# connector reads all of them under the same names (it may also write `topic`, which Confluent
+# does not); Confluent's `raw-key` and `raw-value` have no counterpart there.
+METADATA_KEYS = {
+    "headers": True,
+    "leader-epoch": False,
+    "offset": False,
+    "partition": False,
+    "timestamp": True,
+    "timestamp-type": False,
+    "topic": False,
+}
+_NOT_EMULATED_METADATA = {
+    "raw-key": "declare the key as a STRING or BYTES column with 'key.format' = 'raw'",
+    "raw-value": "read the value's columns instead",
+}
+
+
 @dataclass(frozen=True)
 class ColumnDef:
+    """A physical column, a metadata column (`metadata` is its key) or a computed one."""
+
     name: str
-    type: str  # Flink SQL type text, e.g. "DOUBLE", "TIMESTAMP(3)"
+    type: str  # Flink SQL type text, e.g. "DOUBLE", "TIMESTAMP(3)"; computed: once resolved
     nullable: bool = True
+    metadata: str | None = None  # METADATA FROM '<key>'
+    virtual: bool = False  # METADATA ... VIRTUAL: read-only, left out of INSERT INTO
+    expression: str | None = None  # `name AS expression`
+
+    @property
+    def physical(self) -> bool:
+        """Stored in the record's key or value, so part of the registered schemas."""
+        return self.metadata is None and self.expression is None
+
+    def extras(self) -> str:
+        """What makes the column metadata or computed, as SHOW CREATE TABLE writes it."""
+        if self.expression is not None:
+            return f"AS {self.expression}"
+        if self.metadata is not None:
+            return f"METADATA FROM '{self.metadata}'" + (" VIRTUAL" if self.virtual else "")
+        return ""
 
     def sql(self) -> str:
-        return f"`{self.name}` {self.type}{'' if self.nullable else ' NOT NULL'}"
+        if self.expression is not None:
+            return f"`{self.name}` {self.extras()}"
+        text = f"`{self.name}` {self.type}{'' if self.nullable else ' NOT NULL'}"
+        return f"{text} {self.extras()}" if self.metadata is not None else text
 
 
 @dataclass(frozen=True)
@@ -89,6 +128,26 @@ def parse(text: str) -> Parsed:
     return Passthrough(stripped)
 
 
+def _check_metadata(column: str, key: str, virtual: bool) -> None:
+    """Refuse what Confluent refuses (unknown keys, writable read-only ones) and raw-key/value."""
+    if key in _NOT_EMULATED_METADATA:
+        raise DialectError(
+            f"column `{column}`: metadata key '{key}' is not emulated (open-source Flink's "
+            f"Kafka connector has no such metadata); {_NOT_EMULATED_METADATA[key]}"
+        )
+    if key not in METADATA_KEYS:
+        raise DialectError(
+            f"column `{column}`: metadata key '{key}' does not exist; Confluent Cloud tables "
+            f"have {', '.join(sorted([*METADATA_KEYS, *_NOT_EMULATED_METADATA]))}"
+        )
+    if not METADATA_KEYS[key] and not virtual:
+        raise DialectError(
+            f"column `{column}`: metadata key '{key}' is read-only in Confluent Cloud, so the "
+            f"column must be VIRTUAL (it is then left out of INSERT INTO): "
+            f"`{column}` ... METADATA FROM '{key}' VIRTUAL"
+        )
+
+
 def _parse_columns(body: str) -> tuple[list[ColumnDef], list[str], tuple[str, str] | None]:
     columns: list[ColumnDef] = []
     primary_key: list[str] = []
@@ -107,23 +166,31 @@ def _parse_columns(body: str) -> tuple[list[ColumnDef], list[str], tuple[str, st
         match = re.match(rf"(?is)^({_IDENT})\s+(.+)$", part)
         if not match:
             raise DialectError(f"cannot read column definition {part!r}")
-        name, rest = unquote(match.group(1)), match.group(2)
-        if re.search(r"(?i)\bMETADATA\b|^AS\b", rest):
-            raise DialectError(
-                f"column {name!r}: metadata and computed columns are not emulated yet; "
-                "declare a physical column instead"
-            )
-        rest = re.sub(r"(?is)\s+COMMENT\s+'(?:[^']|'')*'", "", rest)
+        name = unquote(match.group(1))
+        rest = re.sub(r"(?is)\s+COMMENT\s+'(?:[^']|'')*'\s*$", "", match.group(2))
+        computed = re.match(r"(?is)^AS\s+(.+)$", rest)
+        if computed:
+            columns.append(ColumnDef(name, "", expression=computed.group(1).strip()))
+            continue
         if re.search(r"(?i)\bPRIMARY\s+KEY\s+NOT\s+ENFORCED\b", rest):
             primary_key = [name]
             rest = re.sub(r"(?i)\s*\bPRIMARY\s+KEY\s+NOT\s+ENFORCED\b", "", rest)
+        metadata = re.match(
+            r"(?is)^(.+?)\s+METADATA(?:\s+FROM\s+('(?:[^']|'')*'))?(\s+VIRTUAL)?$", rest
+        )
+        if metadata:
+            rest = metadata.group(1)
         nullable = not re.search(r"(?i)\bNOT\s+NULL\b", rest)
         type_text = re.sub(r"(?i)\s*\bNOT\s+NULL\b|\s*\bNULL\b", "", rest).strip()
-        columns.append(ColumnDef(name, type_text, nullable))
+        if metadata:
+            key = string_literal(metadata.group(2)) if metadata.group(2) else name
+            virtual = bool(metadata.group(3))
+            _check_metadata(name, key, virtual)
+            columns.append(ColumnDef(name, type_text, nullable, key, virtual))
+        else:
+            columns.append(ColumnDef(name, type_text, nullable))
     if primary_key:
-        columns = [
-            ColumnDef(c.name, c.type, False) if c.name in primary_key else c for c in columns
-        ]
+        columns = [replace(c, nullable=False) if c.name in primary_key else c for c in columns]
     return columns, primary_key, watermark
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 
@@ -48,17 +49,27 @@ def matching_paren(text: str, open_index: int) -> int:
     raise DialectError(f"unbalanced parenthesis opened at offset {open_index}")
 
 
+# `<` opens a type's parameters only after these (`MAP<STRING, BYTES>`); elsewhere it compares.
+_ANGLE_TYPE = re.compile(r"(?i)\b(?:MAP|ROW|ARRAY|MULTISET)\s*$")
+
+
 def split_top_level(text: str, separator: str = ",") -> list[str]:
-    """Split on `separator` where it is not nested in parentheses, brackets or quotes."""
+    """Split on `separator` where it is not nested in parentheses, brackets, type parameters
+    (`MAP<K, V>`, `ROW<...>`) or quotes."""
     parts: list[str] = []
     last = 0
     brackets = 0
+    angles = 0
     for index, char, depth in scan(text):
         if char == "[":
             brackets += 1
         elif char == "]":
             brackets -= 1
-        elif char == separator and depth == 0 and brackets == 0:
+        elif char == "<" and _ANGLE_TYPE.search(text, 0, index):
+            angles += 1
+        elif char == ">" and angles:
+            angles -= 1
+        elif char == separator and depth == 0 and brackets == 0 and angles == 0:
             parts.append(text[last:index].strip())
             last = index + 1
     tail = text[last:].strip()

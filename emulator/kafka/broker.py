@@ -4,9 +4,11 @@ The broker is both controller and broker (combined mode), listens on the configu
 and keeps its log directory in the state folder, so topics survive `down`/`up`.
 
 Next to the unauthenticated PLAINTEXT listener that everything local uses, a SASL_PLAINTEXT
-listener (port `kafka_sasl`, 0 for none) authenticates API keys with SCRAM and authorizes them
-with Kafka's own ACLs (KRaft's StandardAuthorizer); PLAINTEXT clients are `User:ANONYMOUS`, a
-super user, so they are never refused. See emulator/kafka/security.py.
+listener (port `kafka_sasl`, 0 for none) authenticates API keys with SASL/PLAIN, as Confluent
+Cloud does, and authorizes them with Kafka's own ACLs (KRaft's StandardAuthorizer); PLAINTEXT
+clients are `User:ANONYMOUS`, a super user, so they are never refused. Keys are checked by
+ccflink's callback handler (emulator/kafka/plain-auth, built by `make setup`) against the
+credentials file in the state folder. See emulator/kafka/security.py.
 """
 
 from __future__ import annotations
@@ -46,22 +48,41 @@ def _config_dir(settings: Settings) -> Path:
 
 
 SASL_LISTENER = "SASL_PLAINTEXT"
-# Mechanisms the SASL listener accepts; API keys get credentials for both.
-SCRAM_MECHANISMS = ("SCRAM-SHA-256", "SCRAM-SHA-512")
+MECHANISM = "PLAIN"  # the SASL listener's only mechanism, as on Confluent Cloud
 AUTHORIZER = "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
 SUPER_USERS = "User:ANONYMOUS"  # the PLAINTEXT and CONTROLLER listeners' principal
+# emulator/kafka/plain-auth: checks PLAIN logins against `credentials_file`, re-read on change.
+PLAIN_AUTH_JAR = "ccflink-plain-auth.jar"
+PLAIN_CALLBACK_HANDLER = "io.ccflink.kafka.ApiKeyPlainCallbackHandler"
+PLAIN_FILE_OPTION = "ccflink.credentials.file"  # its JAAS option
+
+
+def secrets_dir(settings: Settings) -> Path:
+    return settings.state_dir / "secrets"
+
+
+def credentials_file(settings: Settings) -> Path:
+    """The API keys' salted hashes, read by the broker and the registry (security.py writes it)."""
+    return secrets_dir(settings) / "api-key-credentials"
+
+
+def _jaas_string(value: str) -> str:
+    """`value` as a quoted JAAS option, escaped for JAAS, then for the .properties file."""
+    quoted = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return quoted.replace("\\", "\\\\")
 
 
 def _sasl_properties(settings: Settings) -> list[str]:
-    """The SASL listener's mechanisms, and ACL authorization with PLAINTEXT as super user."""
-    listener = SASL_LISTENER.lower()
-    scram_login = "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+    """The SASL listener's PLAIN login, and ACL authorization with PLAINTEXT as super user."""
+    prefix = f"listener.name.{SASL_LISTENER.lower()}"
+    plain_login = (
+        "org.apache.kafka.common.security.plain.PlainLoginModule required "
+        f"{PLAIN_FILE_OPTION}={_jaas_string(str(credentials_file(settings)))};"
+    )
     return [
-        f"listener.name.{listener}.sasl.enabled.mechanisms={','.join(SCRAM_MECHANISMS)}",
-        *(
-            f"listener.name.{listener}.{mechanism.lower()}.sasl.jaas.config={scram_login}"
-            for mechanism in SCRAM_MECHANISMS
-        ),
+        f"{prefix}.sasl.enabled.mechanisms={MECHANISM}",
+        f"{prefix}.plain.sasl.jaas.config={plain_login}",
+        f"{prefix}.plain.sasl.server.callback.handler.class={PLAIN_CALLBACK_HANDLER}",
         f"authorizer.class.name={AUTHORIZER}",
         f"super.users={SUPER_USERS}",
         "allow.everyone.if.no.acl.found=false",
@@ -105,6 +126,11 @@ def _classpath(settings: Settings) -> str:
     jars = settings.jars_dir / "kafka"
     if not (jars / f"kafka_2.13-{_kafka_version(jars)}.jar").exists():
         raise ServiceError(f"Kafka jars are missing in {jars}: run `make setup` first.")
+    if settings.ports.kafka_sasl and not (jars / PLAIN_AUTH_JAR).exists():
+        raise ServiceError(
+            f"{PLAIN_AUTH_JAR} (the SASL listener's API-key check) is missing in {jars}: "
+            "run `make setup` first."
+        )
     return f"{jars}/*"
 
 

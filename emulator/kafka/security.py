@@ -1,32 +1,38 @@
-"""API keys as on Confluent Cloud, made of Kafka's own security: SASL/SCRAM and ACLs.
+"""API keys as on Confluent Cloud, made of Kafka's own security: SASL/PLAIN and ACLs.
 
 `create_api_key(settings, "fraud-producer", "transactions")` gives a service account a key and
-a secret that authenticate on the broker's SASL listener (`kafka_sasl` port) and may WRITE and
-DESCRIBE that topic only; the broker's StandardAuthorizer refuses everything else. The
-PLAINTEXT listener stays open to everything local (it is `User:ANONYMOUS`, a super user).
+a secret that log in with SASL/PLAIN on the broker's SASL listener (`kafka_sasl` port), as
+Confluent Cloud clients do (`sasl.mechanism=PLAIN`, `sasl.username` = key, `sasl.password` =
+secret), and may WRITE and DESCRIBE that topic only; the broker's StandardAuthorizer refuses
+everything else. The PLAINTEXT listener stays open to everything local (it is `User:ANONYMOUS`,
+a super user).
 
-Why SCRAM and not PLAIN, as Confluent: PLAIN's users live in the broker's JAAS configuration,
-so a new key would need a rewritten file and a broker restart, which interrupts running Flink
-jobs and producers. SCRAM credentials are created at run time through the Admin API, kept
-salted and hashed in the KRaft metadata log (no password file on the broker), and work at
-once. Clients differ in one setting: `sasl.mechanism` is `SCRAM-SHA-256` (or `-512`) instead of
-`PLAIN`; `sasl.username` / `sasl.password` are the key and the secret, as on Confluent.
+Kafka's own PLAIN users live in the broker's JAAS configuration, so a new key would need a
+broker restart, which interrupts running Flink jobs and producers. Here the broker checks
+logins with ccflink's callback handler (emulator/kafka/plain-auth) against the credentials
+file, which it re-reads when it changes: a key works, or is refused, from the next login on.
+The file keeps a salted PBKDF2-HMAC-SHA256 hash per key, never the secret (`SecretHash`); the
+Schema Registry's basic auth reads the same file (emulator/schema_registry/auth.py).
 
-Other differences from Confluent: ACLs name the key (`User:<key>`), not the service account
-(Confluent's `User:sa-...`), because Kafka has no key-to-account mapping without a custom
-principal builder; the service account is a label recorded with the key. A key here is
-created with its topic ACLs in one step (Confluent: `api-key create` then `kafka acl create`).
-Every key is also accepted by the Schema Registry when it runs with basic auth
-(`registry_basic_auth_file`); on Confluent a registry key is a separate key.
+Differences from Confluent that remain: the listener is SASL_PLAINTEXT on localhost, not
+SASL_SSL. ACLs name the key (`User:<key>`), not the service account (Confluent's `User:sa-...`),
+because Kafka has no key-to-account mapping without a custom principal builder; the service
+account is a label recorded with the key. A key is created with its topic ACLs in one step
+(Confluent: `api-key create` then `kafka acl create`), and is also a Schema Registry key (on
+Confluent a registry key is a separate key).
 
-Keys and secrets are kept in `<state>/secrets/api-keys.json` (0600, folder 0700); nothing
-here prints or logs a secret.
+Files, in `<state>/secrets/` (0700): `api-key-credentials` (the hashes, 0600) and
+`api-keys.json` (service account, topic and creation time of each key, 0600). The secret is
+shown once, by `ccflink api-key create`; nothing here prints, logs or stores it.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import fcntl
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -34,12 +40,12 @@ import secrets
 import string
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka import KafkaException
 from confluent_kafka.admin import (
     AclBinding,
     AclBindingFilter,
@@ -48,22 +54,26 @@ from confluent_kafka.admin import (
     AdminClient,
     ResourcePatternType,
     ResourceType,
-    ScramCredentialInfo,
-    ScramMechanism,
-    UserScramCredentialDeletion,
-    UserScramCredentialUpsertion,
 )
 
 from emulator.config import Settings
-from emulator.kafka.broker import SCRAM_MECHANISMS
+from emulator.kafka.broker import MECHANISM, credentials_file, secrets_dir
 from emulator.process import ServiceError
 
-MECHANISM = SCRAM_MECHANISMS[0]  # what clients are told to use
-SCRAM_ITERATIONS = 8192  # Kafka's minimum is 4096
+HASH_SCHEME = "pbkdf2-sha256"
+# The secrets are 384 random bits, so the hash needs no slowness against guessing: a few
+# milliseconds per login (and per registry request) is enough.
+HASH_ITERATIONS = 4096
+DIGEST_BYTES = 32  # SHA-256's
 _KEY_ALPHABET = string.ascii_uppercase + string.digits  # Confluent: 16 of these
 _SECRET_ALPHABET = string.ascii_letters + string.digits + "+/"  # Confluent: 64 of these
 _NAME = re.compile(r"[A-Za-z0-9._-]{1,249}")  # Kafka's legal topic names
 _TIMEOUT_S = 15.0
+_V = TypeVar("_V")
+_CREDENTIALS_HEADER = (
+    "# ccflink API keys (emulator/kafka/security.py), read by the broker and the registry.\n"
+    f"# <key> {HASH_SCHEME} <iterations> <salt, base64> <PBKDF2-HMAC-SHA256, base64>\n"
+)
 
 
 class ApiKeyError(ServiceError):
@@ -72,34 +82,85 @@ class ApiKeyError(ServiceError):
 
 @dataclass(frozen=True)
 class ApiKey:
+    """What is kept about a key: everything but its secret."""
+
     key: str
     service_account: str
     resource: str
     created: str
-    secret: str
 
     @property
     def principal(self) -> str:
         return f"User:{self.key}"
 
-    @property
-    def masked_secret(self) -> str:
-        return "*" * 12 + self.secret[-4:]
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
 
-    def masked(self) -> dict[str, str]:
-        """What may be shown: everything but the secret, which is masked."""
-        return {
-            "key": self.key,
-            "secret": self.masked_secret,
-            "service_account": self.service_account,
-            "resource": self.resource,
-            "created": self.created,
-        }
 
-    def __repr__(self) -> str:  # never the secret, even in a traceback
-        return f"ApiKey(key={self.key!r}, service_account={self.service_account!r}, " + (
-            f"resource={self.resource!r}, secret={self.masked_secret!r})"
-        )
+@dataclass(frozen=True)
+class SecretHash:
+    """A secret as the credentials file keeps it; the broker computes the same (SecretHash.java)."""
+
+    iterations: int
+    salt: bytes
+    digest: bytes
+
+    @classmethod
+    def of(cls, secret: str) -> SecretHash:
+        salt = secrets.token_bytes(16)
+        return cls(HASH_ITERATIONS, salt, _pbkdf2(secret, salt, HASH_ITERATIONS))
+
+    def matches(self, secret: str) -> bool:
+        """Whether `secret` hashes to this digest, compared in constant time."""
+        derived = _pbkdf2(secret, self.salt, self.iterations, len(self.digest))
+        return hmac.compare_digest(derived, self.digest)
+
+    def fields(self) -> str:
+        salt, digest = (base64.b64encode(value).decode() for value in (self.salt, self.digest))
+        return f"{HASH_SCHEME} {self.iterations} {salt} {digest}"
+
+
+# Compared against when a key is unknown, so that both refusals take as long.
+UNKNOWN_KEY = SecretHash(HASH_ITERATIONS, bytes(16), bytes(DIGEST_BYTES))
+
+
+def _pbkdf2(secret: str, salt: bytes, iterations: int, length: int = DIGEST_BYTES) -> bytes:
+    return hashlib.pbkdf2_hmac("sha256", secret.encode(), salt, iterations, length)
+
+
+def parse_credentials(text: str) -> dict[str, SecretHash]:
+    """{key: hash} of a credentials file; ValueError naming the first malformed line."""
+    hashes = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        try:
+            key, hashes[key] = _parse_line(line)
+        except ValueError as error:
+            raise ValueError(f"line {number}: {error}") from None
+    return hashes
+
+
+def _parse_line(line: str) -> tuple[str, SecretHash]:
+    fields = line.split()
+    if len(fields) != 5 or fields[1] != HASH_SCHEME:
+        raise ValueError(f"expected <key> {HASH_SCHEME} <iterations> <salt> <hash>")
+    key, _, iterations, salt, digest = fields
+    try:
+        hashed = SecretHash(int(iterations), _b64(salt), _b64(digest))
+    except ValueError:  # binascii.Error is one
+        raise ValueError("iterations, salt or hash is not a number or base64") from None
+    if hashed.iterations < 1 or not hashed.salt or len(hashed.digest) != DIGEST_BYTES:
+        raise ValueError("iterations, salt or hash out of range")
+    return key, hashed
+
+
+def _b64(text: str) -> bytes:
+    return base64.b64decode(text, validate=True)
+
+
+def format_credentials(hashes: dict[str, SecretHash]) -> str:
+    return _CREDENTIALS_HEADER + "".join(f"{key} {h.fields()}\n" for key, h in hashes.items())
 
 
 def sasl_bootstrap_servers(settings: Settings) -> str:
@@ -112,7 +173,7 @@ def sasl_bootstrap_servers(settings: Settings) -> str:
 
 
 def client_config(settings: Settings, key: str, secret: str) -> dict[str, str]:
-    """confluent-kafka / librdkafka settings for a key: Confluent's, with SCRAM for PLAIN."""
+    """confluent-kafka / librdkafka settings for a key: Confluent's, with SASL_PLAINTEXT."""
     return {
         "bootstrap.servers": sasl_bootstrap_servers(settings),
         "security.protocol": "SASL_PLAINTEXT",
@@ -122,20 +183,8 @@ def client_config(settings: Settings, key: str, secret: str) -> dict[str, str]:
     }
 
 
-def secrets_dir(settings: Settings) -> Path:
-    return settings.state_dir / "secrets"
-
-
 def keys_file(settings: Settings) -> Path:
     return secrets_dir(settings) / "api-keys.json"
-
-
-def registry_basic_auth_file(settings: Settings) -> Path:
-    """The Schema Registry's `--basic-auth-file` ({key: secret}), kept in step with the keys."""
-    path = secrets_dir(settings) / "schema-registry-basic-auth.json"
-    if not path.exists():
-        _write_private(path, {})
-    return path
 
 
 def create_api_key(
@@ -143,7 +192,8 @@ def create_api_key(
 ) -> tuple[str, str]:
     """A new key for `service_account`, allowed to produce to `resource_topic` only.
 
-    The SCRAM credential and the ACLs are in force on the broker when this returns.
+    Its ACLs are in force on the broker, and its hash in the credentials file, when this
+    returns: the next login with it succeeds, without restarting the broker.
     """
     _check_name("service account", service_account)
     _check_name("topic", resource_topic)
@@ -157,63 +207,63 @@ def create_api_key(
         service_account=service_account,
         resource=resource_topic,
         created=datetime.now(UTC).isoformat(timespec="seconds"),
-        secret=secret,
     )
     with _locked(settings):
         admin = _admin(settings)
         try:
-            _upsert_credentials(admin, key, secret)
             _create_acls(admin, api_key)
-            _wait(lambda: _has_credentials(admin, key), f"the SCRAM credential of {key}")
             _wait(lambda: len(_acls(admin, key)) == len(_acl_bindings(api_key)), f"ACLs of {key}")
-            keys = _load(settings)
-            keys[key] = api_key
-            _save(settings, keys)
+            _save_keys(settings, {**_load_keys(settings), key: api_key})
+            _save_hashes(settings, {**_load_hashes(settings), key: SecretHash.of(secret)})
         except BaseException:
-            with contextlib.suppress(Exception):
-                _revoke(admin, key)
+            _undo_create(settings, admin, key)
             raise
     return key, secret
 
 
 def list_api_keys(settings: Settings) -> list[dict[str, str]]:
-    """Every key of this state folder, oldest first, secrets masked."""
-    keys = sorted(_load(settings).values(), key=lambda k: (k.created, k.key))
-    return [api_key.masked() for api_key in keys]
-
-
-def get_api_key(settings: Settings, key: str) -> ApiKey:
-    """One key with its secret, for code that connects with it (never print `.secret`)."""
-    try:
-        return _load(settings)[key]
-    except KeyError:
-        raise ApiKeyError(f"no API key {key!r} in {keys_file(settings)}") from None
+    """Every key of this state folder, oldest first (secrets are not kept)."""
+    keys = sorted(_load_keys(settings).values(), key=lambda k: (k.created, k.key))
+    return [api_key.as_dict() for api_key in keys]
 
 
 def delete_api_key(settings: Settings, key: str) -> None:
-    """Remove the key's credential and ACLs from the broker, then forget it.
+    """Remove the key's hash, then its ACLs from the broker, then forget it.
 
-    New connections with it are refused at once; a connection already authenticated keeps its
+    New logins with it are refused at once; a connection already authenticated keeps its
     session (Kafka re-authenticates only with `connections.max.reauth.ms`) but its requests
     are refused, because its ACLs are gone.
     """
     with _locked(settings):
-        keys = _load(settings)
+        keys = _load_keys(settings)
         if key not in keys:
             raise ApiKeyError(f"no API key {key!r} in {keys_file(settings)}")
         admin = _admin(settings)
-        _revoke(admin, key)
-        _wait(lambda: not _has_credentials(admin, key), f"removal of {key}'s credential")
+        _save_hashes(settings, _without(_load_hashes(settings), key))
+        _delete_acls(admin, key)
         _wait(lambda: not _acls(admin, key), f"removal of {key}'s ACLs")
-        del keys[key]
-        _save(settings, keys)
+        _save_keys(settings, _without(keys, key))
+
+
+def _undo_create(settings: Settings, admin: AdminClient, key: str) -> None:
+    """Best effort after a failed create: no hash, no record, no ACLs left for the key."""
+    with contextlib.suppress(Exception):
+        _save_hashes(settings, _without(_load_hashes(settings), key))
+    with contextlib.suppress(Exception):
+        _save_keys(settings, _without(_load_keys(settings), key))
+    with contextlib.suppress(Exception):
+        _delete_acls(admin, key)
+
+
+def _without(mapping: dict[str, _V], key: str) -> dict[str, _V]:
+    return {k: v for k, v in mapping.items() if k != key}
 
 
 # -- the broker ----------------------------------------------------------------------------------
 
 
 def _admin(settings: Settings) -> AdminClient:
-    # PLAINTEXT is User:ANONYMOUS, a super user: it may alter credentials and ACLs.
+    # PLAINTEXT is User:ANONYMOUS, a super user: it may alter ACLs.
     admin = AdminClient({"bootstrap.servers": settings.bootstrap_servers, "log_level": 0})
     try:
         admin.list_topics(timeout=5)
@@ -238,31 +288,6 @@ def _result(futures: Any, what: str) -> Any:
         raise ApiKeyError(
             f"{what}: no answer within {_TIMEOUT_S:.0f} s (is the stack up?)"
         ) from error
-
-
-def _scram(mechanism: str) -> ScramMechanism:
-    return ScramMechanism[mechanism.replace("-", "_")]
-
-
-def _upsert_credentials(admin: AdminClient, key: str, secret: str) -> None:
-    for mechanism in SCRAM_MECHANISMS:  # the broker takes one alteration per user per request
-        upsertion = UserScramCredentialUpsertion(
-            key, ScramCredentialInfo(_scram(mechanism), SCRAM_ITERATIONS), secret.encode()
-        )
-        _result(
-            admin.alter_user_scram_credentials([upsertion], request_timeout=_TIMEOUT_S),
-            f"creating the {mechanism} credential",
-        )
-
-
-def _has_credentials(admin: AdminClient, key: str) -> bool:
-    try:
-        description = admin.describe_user_scram_credentials([key])[key].result(timeout=_TIMEOUT_S)
-    except KafkaException as error:
-        if error.args[0].code() == KafkaError.RESOURCE_NOT_FOUND:
-            return False
-        raise
-    return len(description.scram_credential_infos) == len(SCRAM_MECHANISMS)
 
 
 def _acl_bindings(api_key: ApiKey) -> list[AclBinding]:
@@ -307,19 +332,7 @@ def _acls(admin: AdminClient, key: str) -> list[AclBinding]:
     )[0]
 
 
-def _revoke(admin: AdminClient, key: str) -> None:
-    for mechanism in SCRAM_MECHANISMS:
-        deletion = UserScramCredentialDeletion(key, _scram(mechanism))
-        future = admin.alter_user_scram_credentials([deletion], request_timeout=_TIMEOUT_S)[key]
-        try:
-            future.result(timeout=_TIMEOUT_S)
-        except KafkaException as error:  # already gone is fine
-            if error.args[0].code() != KafkaError.RESOURCE_NOT_FOUND:
-                raise ApiKeyError(f"deleting {key}'s credential failed: {error}") from error
-        except TimeoutError as error:
-            raise ApiKeyError(
-                f"deleting {key}'s credential timed out (is the stack up?)"
-            ) from error
+def _delete_acls(admin: AdminClient, key: str) -> None:
     _result(
         admin.delete_acls([_principal_filter(key)], request_timeout=_TIMEOUT_S), "deleting ACLs"
     )
@@ -354,37 +367,46 @@ def _locked(settings: Settings) -> Iterator[None]:
         os.close(descriptor)  # releases the lock
 
 
-def _load(settings: Settings) -> dict[str, ApiKey]:
+def _load_keys(settings: Settings) -> dict[str, ApiKey]:
     path = keys_file(settings)
     if not path.exists():
         return {}
-    data = json.loads(path.read_text())
-    return {key: ApiKey(key=key, **fields) for key, fields in data.get("keys", {}).items()}
-
-
-def _save(settings: Settings, keys: dict[str, ApiKey]) -> None:
-    stored = {
-        key: {
-            "service_account": k.service_account,
-            "resource": k.resource,
-            "created": k.created,
-            "secret": k.secret,
-        }
-        for key, k in keys.items()
+    stored = json.loads(path.read_text()).get("keys", {})
+    return {
+        key: ApiKey(key, fields["service_account"], fields["resource"], fields["created"])
+        for key, fields in stored.items()
     }
-    _write_private(keys_file(settings), {"mechanism": MECHANISM, "keys": stored})
-    _write_private(registry_basic_auth_file(settings), {key: k.secret for key, k in keys.items()})
 
 
-def _write_private(path: Path, data: object) -> None:
-    """Replace `path` atomically with a file only its owner can read (0600, folder 0700)."""
+def _save_keys(settings: Settings, keys: dict[str, ApiKey]) -> None:
+    stored = {
+        key: {k: v for k, v in api_key.as_dict().items() if k != "key"}
+        for key, api_key in keys.items()
+    }
+    _write_private(keys_file(settings), json.dumps({"keys": stored}, indent=2))
+
+
+def _load_hashes(settings: Settings) -> dict[str, SecretHash]:
+    path = credentials_file(settings)
+    return parse_credentials(path.read_text()) if path.exists() else {}
+
+
+def _save_hashes(settings: Settings, hashes: dict[str, SecretHash]) -> None:
+    _write_private(credentials_file(settings), format_credentials(hashes))
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Replace `path` atomically with a file only its owner can read (0600, folder 0700).
+
+    Readers (the broker, the registry) never see half a file, and see a new inode.
+    """
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     path.parent.chmod(0o700)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         with os.fdopen(descriptor, "w") as file:
-            json.dump(data, file, indent=2)
+            file.write(text)
         os.chmod(temporary, 0o600)
         os.replace(temporary, path)
     except BaseException:

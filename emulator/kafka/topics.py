@@ -1,18 +1,36 @@
-"""Topic administration on the local broker (what CREATE TABLE provisions)."""
+"""Topic administration (what CREATE TABLE provisions), on the local broker or a profile's.
+
+`security` is the cluster's librdkafka-style security.* / sasl.* settings (`Settings.
+kafka_security`); empty for the local PLAINTEXT listener.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
+from emulator.profiles import kafka_python_options
+
 SEVEN_DAYS_MS = 7 * 24 * 3600 * 1000
 
 
+def _admin(bootstrap_servers: str, security: Mapping[str, str] | None) -> KafkaAdminClient:
+    return KafkaAdminClient(
+        bootstrap_servers=bootstrap_servers, **kafka_python_options(dict(security or {}))
+    )
+
+
 def create_topic(
-    bootstrap_servers: str, name: str, partitions: int, configs: dict[str, str] | None = None
+    bootstrap_servers: str,
+    name: str,
+    partitions: int,
+    configs: dict[str, str] | None = None,
+    security: Mapping[str, str] | None = None,
 ) -> bool:
     """Create a topic; False if it already existed."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    admin = _admin(bootstrap_servers, security)
     try:
         admin.create_topics(
             [NewTopic(name, partitions, replication_factor=1, topic_configs=configs or {})]
@@ -24,19 +42,21 @@ def create_topic(
         admin.close()
 
 
-def list_topics(bootstrap_servers: str) -> set[str]:
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers)
+def list_topics(bootstrap_servers: str, security: Mapping[str, str] | None = None) -> set[str]:
+    admin = _admin(bootstrap_servers, security)
     try:
         return set(admin.list_topics())
     finally:
         admin.close()
 
 
-def delete_topic(bootstrap_servers: str, name: str) -> bool:
+def delete_topic(
+    bootstrap_servers: str, name: str, security: Mapping[str, str] | None = None
+) -> bool:
     """Delete a topic; False if there was none."""
     from kafka.errors import UnknownTopicOrPartitionError
 
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    admin = _admin(bootstrap_servers, security)
     try:
         admin.delete_topics([name])
         return True
@@ -46,13 +66,15 @@ def delete_topic(bootstrap_servers: str, name: str) -> bool:
         admin.close()
 
 
-def describe_topics(bootstrap_servers: str, names: list[str]) -> dict[str, tuple[int, str]]:
+def describe_topics(
+    bootstrap_servers: str, names: list[str], security: Mapping[str, str] | None = None
+) -> dict[str, tuple[int, str]]:
     """Partition count and `cleanup.policy` of each named topic that exists."""
     from kafka.admin import ConfigFilterType, ConfigResource, ConfigResourceType
 
     if not names:
         return {}
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    admin = _admin(bootstrap_servers, security)
     try:
         partitions = {
             t["name"]: len(t["partitions"])

@@ -1,8 +1,8 @@
 """Run the Schema Registry: `python -m emulator.schema_registry --port 8081 ...`.
 
 `--basic-auth-file FILE` (or CCFLINK_SCHEMA_REGISTRY_BASIC_AUTH_FILE) turns on HTTP basic auth
-with the API keys of a 0600 JSON file {key: secret} (emulator/schema_registry/auth.py); off by
-default.
+with the API keys of the broker's 0600 credentials file (salted hashes, written by
+emulator/kafka/security.py; checked by emulator/schema_registry/auth.py); off by default.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> None:
         "--basic-auth-file",
         type=Path,
         default=os.environ.get(BASIC_AUTH_FILE_ENV) or None,
-        help=f"require HTTP basic auth with the API keys of this 0600 JSON file {{key: secret}} "
+        help=f"require HTTP basic auth with the API keys of this credentials file "
         f"(env {BASIC_AUTH_FILE_ENV}; off by default)",
     )
     args = parser.parse_args(argv)

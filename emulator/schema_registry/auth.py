@@ -4,17 +4,18 @@ A WSGI middleware over the registry's app: with it, every request must carry
 `Authorization: Basic base64(key:secret)` with a key of the users file, else it is answered
 401 with Confluent's body `{"error_code": 401, "message": "Unauthorized"}`.
 
-The users file is a JSON object `{key: secret}` readable by its owner only (0600; a file that
-group or others may read is refused). It is re-read when it changes, so keys made by
-`ccflink api-key create` (emulator/kafka/security.py keeps it in step) work without a restart.
-A missing, unreadable or malformed file lets nobody in. Secrets are never logged.
+The users file is the API keys' credentials file, the one the broker's SASL/PLAIN listener
+reads: a salted PBKDF2 hash per key, never the secret (`security.parse_credentials`), readable
+by its owner only (0600; a file that group or others may read is refused). It is re-read when
+it changes, so keys made or deleted by `ccflink api-key` (emulator/kafka/security.py) take
+effect without a restart. A missing, unreadable or malformed file lets nobody in. Secrets are
+never logged.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hmac
 import json
 import logging
 import os
@@ -23,34 +24,31 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from emulator.kafka.security import UNKNOWN_KEY, SecretHash, parse_credentials
+
 log = logging.getLogger("schema_registry.auth")
 
 UNAUTHORIZED_BODY = json.dumps({"error_code": 401, "message": "Unauthorized"}).encode()
 _REALM = 'Basic realm="SchemaRegistry"'
-_NO_SECRET = "\0" * 64  # compared against when the key is unknown, so both take as long
 
 
 class UsersFileError(ValueError):
-    """The users file is unsafe or not a JSON object of key -> secret."""
+    """The users file is unsafe or not a credentials file."""
 
 
-def load_users(path: Path) -> dict[str, str]:
-    """The file's {key: secret}; UsersFileError if others may read it or it is malformed."""
+def load_users(path: Path) -> dict[str, SecretHash]:
+    """The file's {key: hash}; UsersFileError if others may read it or it is malformed."""
     mode = path.stat().st_mode & 0o777
     if mode & 0o077:
         raise UsersFileError(
             f"{path} is readable by others (mode {mode:o}): `chmod 600 {path}` first"
         )
     try:
-        data = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise UsersFileError(f"{path}: not a readable JSON object ({error})") from None
-    if not isinstance(data, dict) or not all(
-        isinstance(key, str) and isinstance(secret, str) and key and secret
-        for key, secret in data.items()
-    ):
-        raise UsersFileError(f"{path}: expected a JSON object of API key -> secret (strings)")
-    return data
+        return parse_credentials(path.read_text())
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsersFileError(f"{path}: not readable ({error})") from None
+    except ValueError as error:
+        raise UsersFileError(f"{path}: not a credentials file ({error})") from None
 
 
 def credentials(authorization: str) -> tuple[str, str] | None:
@@ -74,7 +72,7 @@ class BasicAuth:
         self.users_file = Path(users_file)
         self._lock = threading.Lock()
         self._version: tuple[int, ...] | None = None
-        self._users: dict[str, str] = {}
+        self._users: dict[str, SecretHash] = {}
         if self.users_file.exists():
             self._users = load_users(self.users_file)  # refuse to start on an unsafe file
         else:
@@ -88,7 +86,7 @@ class BasicAuth:
             return None
         return (stat.st_ino, stat.st_mtime_ns, stat.st_size, stat.st_mode)
 
-    def users(self) -> dict[str, str]:
+    def users(self) -> dict[str, SecretHash]:
         """The current keys, re-read when the file changed (replaced, edited, chmod-ed)."""
         version = self._stat()
         if version != self._version:
@@ -98,7 +96,7 @@ class BasicAuth:
                     self._version = version
         return self._users
 
-    def _reload(self) -> dict[str, str]:
+    def _reload(self) -> dict[str, SecretHash]:
         try:
             users = load_users(self.users_file)
         except FileNotFoundError:
@@ -116,7 +114,7 @@ class BasicAuth:
             return False
         key, secret = given
         expected = self.users().get(key)
-        matches = hmac.compare_digest(secret.encode(), (expected or _NO_SECRET).encode())
+        matches = (expected or UNKNOWN_KEY).matches(secret)
         return expected is not None and matches
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:

@@ -23,7 +23,7 @@ def is_ready(settings: Settings) -> bool:
 
 
 def start(settings: Settings, basic_auth_file: Path | None = None) -> ManagedProcess:
-    """Start the registry; with `basic_auth_file` ({key: secret}, 0600) it requires API keys.
+    """Start the registry; with `basic_auth_file` (the API keys' credentials) it requires keys.
 
     Without it, the registry process still honours CCFLINK_SCHEMA_REGISTRY_BASIC_AUTH_FILE.
     """

@@ -1,4 +1,4 @@
-"""API keys as on Confluent: SASL/SCRAM and ACLs on the broker, basic auth on the registry.
+"""API keys as on Confluent: SASL/PLAIN and ACLs on the broker, basic auth on the registry.
 
 Its own broker and registry (with basic auth on), not the session stack: only these two
 services are needed, and the registry's auth must not disturb the other tests.
@@ -36,7 +36,7 @@ SCHEMA = json.dumps(
 def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """A broker with its SASL listener and a registry requiring basic auth, on free ports."""
     settings = new_settings(tmp_path_factory, "ccflink-api-keys")
-    auth_file = security.registry_basic_auth_file(settings)
+    auth_file = security.credentials_file(settings)  # the broker's: none exists yet
     with kafka_and_registry(settings, basic_auth_file=auth_file):
         for topic in ("transactions", "identities"):
             topics.create_topic(settings.bootstrap_servers, topic, 2)
@@ -88,21 +88,37 @@ def read_back(settings: Settings, topic: str, partition: int, offset: int) -> by
         consumer.close()
 
 
-def wait_for_error(errors: list[KafkaError], code: int, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if any(error.code() == code for error in errors):
-            return True
-        time.sleep(0.1)
-    return False
+def plain_config(settings: Settings, key: str, secret: str) -> dict[str, str]:
+    """What a Confluent Cloud client sets, but SASL_PLAINTEXT to the local SASL listener."""
+    return {
+        "bootstrap.servers": f"{settings.host}:{settings.ports.kafka_sasl}",
+        "security.protocol": "SASL_PLAINTEXT",
+        "sasl.mechanism": "PLAIN",
+        "sasl.username": key,
+        "sasl.password": secret,
+    }
+
+
+def refused_login(config: dict) -> bool:
+    """The broker refuses this login: an authentication error, and no record goes through."""
+    reports, errors = produce_one(config, "transactions", timeout=8.0)
+    assert all(error is not None for error, *_ in reports), "a record went through"
+    return any(error.code() == KafkaError._AUTHENTICATION for error in errors)
 
 
 # -- Kafka --------------------------------------------------------------------------------------
 
 
+def test_client_config_is_confluents_plain(
+    secured: Settings, transactions_key: tuple[str, str]
+) -> None:
+    assert security.client_config(secured, *transactions_key) == plain_config(
+        secured, *transactions_key
+    )
+
+
 def test_key_writes_its_topic(secured: Settings, transactions_key: tuple[str, str]) -> None:
-    key, secret = transactions_key
-    reports, _ = produce_one(security.client_config(secured, key, secret), "transactions")
+    reports, _ = produce_one(plain_config(secured, *transactions_key), "transactions")
     assert len(reports) == 1
     error, partition, offset, value = reports[0]
     assert error is None, error
@@ -112,8 +128,7 @@ def test_key_writes_its_topic(secured: Settings, transactions_key: tuple[str, st
 def test_key_is_refused_on_another_topic(
     secured: Settings, transactions_key: tuple[str, str]
 ) -> None:
-    key, secret = transactions_key
-    reports, _ = produce_one(security.client_config(secured, key, secret), "identities")
+    reports, _ = produce_one(plain_config(secured, *transactions_key), "identities")
     assert len(reports) == 1
     error = reports[0][0]
     assert error is not None and error.code() == KafkaError.TOPIC_AUTHORIZATION_FAILED, error
@@ -121,10 +136,12 @@ def test_key_is_refused_on_another_topic(
 
 def test_wrong_secret_is_refused(secured: Settings, transactions_key: tuple[str, str]) -> None:
     key, secret = transactions_key
-    config = security.client_config(secured, key, secret[:-1] + ("A" if secret[-1] != "A" else "B"))
-    reports, errors = produce_one(config, "transactions", timeout=8.0)
-    assert any(error.code() == KafkaError._AUTHENTICATION for error in errors), errors
-    assert all(error is not None for error, *_ in reports), "a record went through"
+    wrong = secret[:-1] + ("A" if secret[-1] != "A" else "B")
+    assert refused_login(plain_config(secured, key, wrong))
+
+
+def test_unknown_key_is_refused(secured: Settings, transactions_key: tuple[str, str]) -> None:
+    assert refused_login(plain_config(secured, "NOSUCHKEY0000000", transactions_key[1]))
 
 
 def test_plaintext_listener_stays_open_to_everything(secured: Settings) -> None:
@@ -133,9 +150,27 @@ def test_plaintext_listener_stays_open_to_everything(secured: Settings) -> None:
     assert [error for error, *_ in reports] == [None], (reports, errors)
 
 
+def test_key_created_while_the_broker_runs_works_at_once(
+    secured: Settings, transactions_key: tuple[str, str]
+) -> None:
+    """The broker has read the credentials file already; the new key needs no restart."""
+    broker_pid = ManagedProcess(broker.NAME, secured).pid()
+    assert [
+        error
+        for error, *_ in produce_one(plain_config(secured, *transactions_key), "transactions")[0]
+    ] == [None]
+
+    key, secret = security.create_api_key(secured, "late-producer", "identities")
+
+    reports, errors = produce_one(plain_config(secured, key, secret), "identities")
+    assert [error for error, *_ in reports] == [None], (reports, errors)
+    assert ManagedProcess(broker.NAME, secured).pid() == broker_pid
+    security.delete_api_key(secured, key)
+
+
 def test_deleted_key_is_refused(secured: Settings) -> None:
     key, secret = security.create_api_key(secured, "short-lived", "transactions")
-    config = security.client_config(secured, key, secret)
+    config = plain_config(secured, key, secret)
     assert [error for error, *_ in produce_one(config, "transactions")[0]] == [None]
     registry = secured.schema_registry_url
     assert requests.get(f"{registry}/subjects", auth=(key, secret), timeout=5).status_code == 200
@@ -143,29 +178,30 @@ def test_deleted_key_is_refused(secured: Settings) -> None:
     security.delete_api_key(secured, key)
 
     assert key not in {entry["key"] for entry in security.list_api_keys(secured)}
-    _, errors = produce_one(config, "transactions", timeout=6.0)
-    assert any(error.code() == KafkaError._AUTHENTICATION for error in errors), errors
+    assert refused_login(config)
     assert requests.get(f"{registry}/subjects", auth=(key, secret), timeout=5).status_code == 401
     with pytest.raises(security.ApiKeyError, match="no API key"):
         security.delete_api_key(secured, key)
 
 
-def test_keys_are_kept_private_and_listed_masked(
+def test_secrets_are_kept_nowhere_and_files_are_private(
     secured: Settings, transactions_key: tuple[str, str]
 ) -> None:
     key, secret = transactions_key
-    for path in (security.keys_file(secured), security.registry_basic_auth_file(secured)):
+    secrets_dir = security.secrets_dir(secured)
+    assert stat.S_IMODE(secrets_dir.stat().st_mode) == 0o700
+    for path in (security.keys_file(secured), security.credentials_file(secured)):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
-    assert stat.S_IMODE(security.secrets_dir(secured).stat().st_mode) == 0o700
-    assert json.loads(security.keys_file(secured).read_text())["keys"][key]["secret"] == secret
+    for path in secrets_dir.iterdir():
+        assert secret not in path.read_text(errors="replace"), path
+    hashes = security.parse_credentials(security.credentials_file(secured).read_text())
+    assert hashes[key].matches(secret)
 
     listed = security.list_api_keys(secured)
     entry = next(entry for entry in listed if entry["key"] == key)
     assert entry["service_account"] == "fraud-producer"
     assert entry["resource"] == "transactions"
     assert secret not in json.dumps(listed)
-    assert entry["secret"].endswith(secret[-4:]) and entry["secret"].startswith("****")
-    assert secret not in repr(security.get_api_key(secured, key))
     for name in (broker.NAME, schema_registry.NAME):
         assert secret not in ManagedProcess(name, secured).log_file.read_text(errors="replace")
 

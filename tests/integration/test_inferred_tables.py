@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 import requests
@@ -110,8 +110,9 @@ def test_timestamps_read_back_as_written(local_stack: Settings) -> None:
     assert got == [(c["n"], f"{c['ts']:%Y-%m-%d %H:%M:%S}") for c in expected]
 
 
-def test_topic_without_key_schema_is_read_without_its_key(local_stack: Settings) -> None:
-    """Keys that are plain bytes (no `page_views-key` subject): the table reads the values."""
+def test_topic_without_key_schema_reads_its_key_as_raw_bytes(local_stack: Settings) -> None:
+    """Keys that are plain bytes (no `page_views-key` subject): `key` VARBINARY, raw format;
+    the value's own field `key` makes it `key_key` with 'key.fields-prefix' = 'key_'."""
     assert create_topic(local_stack.bootstrap_servers, "page_views", 3)
     registry = SchemaRegistryClient({"url": local_stack.schema_registry_url})
     serialize_value = AvroSerializer(
@@ -131,13 +132,79 @@ def test_topic_without_key_schema_is_read_without_its_key(local_stack: Settings)
 
     said: list[str] = []
     session = ConfluentSession(local_stack, say=said.append)
-    warning = next(line for line in said if "`page_views`" in line)
-    assert "`key_key`" in warning and "raw" in warning
+    assert not [line for line in said if "`page_views`" in line], said
     described = session.execute_script("DESCRIBE page_views;")[0]
-    assert [row[:3] for row in described.rows] == [
-        ("key", "STRING", "NOT NULL"),
-        ("seconds", "DOUBLE", "NULL"),
+    assert described.rows == [
+        ("key_key", "VARBINARY(2147483647)", "NULL", "BUCKET KEY"),
+        ("key", "STRING", "NOT NULL", ""),
+        ("seconds", "DOUBLE", "NULL", ""),
     ]
+    [shown] = session.execute_script("SHOW CREATE TABLE page_views;")
+    assert "'key.format' = 'raw'" in shown.message
+    assert "'key.fields-prefix' = 'key_'" in shown.message
     session.execute_script("CREATE TABLE page_views_copy AS SELECT * FROM page_views;")
     records = read_until(local_stack, "page_views_copy", lambda r: len(r) >= len(views))
-    assert sorted((r.value for r in records), key=lambda v: v["key"]) == views
+    got = sorted((r.value for r in records), key=lambda v: v["key"])
+    assert got == [{"key_key": f"raw-{i}".encode(), **view} for i, view in enumerate(views)]
+
+
+# An atomic key, an enum, a nested record and a `timestamp-millis` instant.
+SHAPES_VALUE_SCHEMA = """{"type": "record", "name": "Shape", "namespace": "com.example",
+  "fields": [
+    {"name": "color", "type": {"type": "enum", "name": "Color", "symbols": ["RED", "BLUE"]}},
+    {"name": "origin", "type": ["null", {"type": "record", "name": "Point",
+      "fields": [{"name": "x", "type": "int"}, {"name": "y", "type": ["null", "int"]}]}],
+     "default": null},
+    {"name": "seen", "type": {"type": "long", "logicalType": "timestamp-millis"}}]}"""
+SHAPES = [
+    {
+        "color": "RED",
+        "origin": {"x": 1, "y": None},
+        "seen": datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC),
+    },
+    {"color": "BLUE", "origin": None, "seen": datetime(2025, 3, 4, 5, 6, 8, tzinfo=UTC)},
+]
+
+
+def test_enums_nested_records_and_instants_are_read_and_an_atomic_key_left_out(
+    local_stack: Settings,
+) -> None:
+    assert create_topic(local_stack.bootstrap_servers, "shapes", 1)
+    registry = SchemaRegistryClient({"url": local_stack.schema_registry_url})
+    serialize_key = AvroSerializer(registry, '"int"')
+    serialize_value = AvroSerializer(registry, SHAPES_VALUE_SCHEMA)
+    producer = Producer({"bootstrap.servers": local_stack.bootstrap_servers})
+    for n, shape in enumerate(SHAPES):
+        producer.produce(
+            "shapes",
+            key=serialize_key(n, SerializationContext("shapes", MessageField.KEY)),
+            value=serialize_value(shape, SerializationContext("shapes", MessageField.VALUE)),
+        )
+    assert producer.flush(30) == 0
+
+    said: list[str] = []
+    session = ConfluentSession(local_stack, say=said.append)
+    warnings = [line for line in said if "`shapes`" in line]
+    assert len(warnings) == 2, said
+    assert "`key`" in warnings[0] and "atomic Avro key" in warnings[0]
+    assert "`seen`" in warnings[1] and "UTC" in warnings[1]
+    described = session.execute_script("DESCRIBE shapes;")[0]
+    assert [row[:3] for row in described.rows] == [
+        ("color", "STRING", "NOT NULL"),
+        ("origin", "ROW<`x` INT NOT NULL, `y` INT>", "NULL"),
+        ("seen", "TIMESTAMP(3)", "NOT NULL"),
+    ]
+    session.execute_script(
+        "CREATE TABLE shapes_flat AS SELECT color, origin.x AS x, origin.y AS y, "
+        "DATE_FORMAT(seen, 'yyyy-MM-dd HH:mm:ss') AS seen_text FROM shapes;"
+    )
+    records = read_until(local_stack, "shapes_flat", lambda r: len(r) >= len(SHAPES))
+    assert sorted((r.value for r in records), key=lambda v: v["color"], reverse=True) == [
+        {
+            "color": shape["color"],
+            "x": shape["origin"]["x"] if shape["origin"] else None,
+            "y": shape["origin"]["y"] if shape["origin"] else None,
+            "seen_text": f"{shape['seen']:%Y-%m-%d %H:%M:%S}",
+        }
+        for shape in SHAPES
+    ]

@@ -1,9 +1,10 @@
-"""API keys without a broker: the broker's listener config and the registry's basic auth."""
+"""API keys without a broker: the broker's listener config, the credentials file and the
+registry's basic auth."""
 
 from __future__ import annotations
 
 import base64
-import json
+import hashlib
 import os
 from pathlib import Path
 
@@ -11,14 +12,15 @@ import pytest
 from flask.testing import FlaskClient
 
 from emulator.config import Ports, Settings
-from emulator.kafka import broker
+from emulator.kafka import broker, security
+from emulator.kafka.security import SecretHash, format_credentials, parse_credentials
 from emulator.schema_registry.app import create_app
 from emulator.schema_registry.auth import BasicAuth, UsersFileError, credentials
 from emulator.schema_registry.store import MemoryLog, SchemaStore
 
 
-def properties(ports: Ports) -> dict[str, str]:
-    text = broker.server_properties(Settings(Path("/state"), Path("/jars"), ports=ports))
+def properties(ports: Ports, state: Path = Path("/state")) -> dict[str, str]:
+    text = broker.server_properties(Settings(state, Path("/jars"), ports=ports))
     return dict(line.split("=", 1) for line in text.splitlines() if line)
 
 
@@ -38,13 +40,28 @@ def test_broker_has_a_sasl_listener_with_acls_and_plaintext_as_super_user() -> N
     )
     assert props["super.users"] == "User:ANONYMOUS"
     assert props["allow.everyone.if.no.acl.found"] == "false"
-    mechanisms = props["listener.name.sasl_plaintext.sasl.enabled.mechanisms"].split(",")
-    assert "SCRAM-SHA-256" in mechanisms
-    for mechanism in mechanisms:
-        assert (
-            "ScramLoginModule required"
-            in props[f"listener.name.sasl_plaintext.{mechanism.lower()}.sasl.jaas.config"]
-        )
+
+
+def test_sasl_listener_takes_plain_checked_by_ccflinks_handler() -> None:
+    props = properties(Ports(kafka=1, kafka_controller=2, kafka_sasl=3))
+    assert props["listener.name.sasl_plaintext.sasl.enabled.mechanisms"] == "PLAIN"
+    assert props["listener.name.sasl_plaintext.plain.sasl.server.callback.handler.class"] == (
+        "io.ccflink.kafka.ApiKeyPlainCallbackHandler"
+    )
+    assert props["listener.name.sasl_plaintext.plain.sasl.jaas.config"] == (
+        "org.apache.kafka.common.security.plain.PlainLoginModule required "
+        'ccflink.credentials.file="/state/secrets/api-key-credentials";'
+    )
+    assert not any(
+        "scram" in name.lower() or "scram" in value.lower() for name, value in props.items()
+    )
+
+
+def test_credentials_path_is_escaped_for_jaas_inside_properties() -> None:
+    """Properties.load undoes one level of backslashes, JAAS's tokenizer the other."""
+    props = properties(Ports(kafka=1, kafka_controller=2, kafka_sasl=3), Path('/st"ate\\x'))
+    jaas = props["listener.name.sasl_plaintext.plain.sasl.jaas.config"]
+    assert jaas.endswith(r'ccflink.credentials.file="/st\\"ate\\\\x/secrets/api-key-credentials";')
 
 
 def test_broker_without_sasl_port_is_plaintext_only() -> None:
@@ -72,7 +89,8 @@ def basic(key: str, secret: str) -> dict[str, str]:
 
 
 def write_users(path: Path, users: dict[str, str], mode: int = 0o600) -> None:
-    path.write_text(json.dumps(users))
+    """A credentials file as `ccflink api-key` writes it, for these keys and secrets."""
+    path.write_text(format_credentials({key: SecretHash.of(s) for key, s in users.items()}))
     path.chmod(mode)
 
 
@@ -143,7 +161,12 @@ def test_a_missing_file_lets_nobody_in_until_it_exists(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("content", "mode"),
-    [('{"K": "S"}', 0o644), ("[1, 2]", 0o600), ('{"K": 1}', 0o600), ("not json", 0o600)],
+    [
+        (format_credentials({"K": SecretHash.of("S")}), 0o644),
+        ('{"K": "S"}', 0o600),  # the clear secrets of before
+        ("K pbkdf2-sha256 4096 c2FsdA==", 0o600),
+        ("K pbkdf2-sha256 4096 !!! aGFzaA==", 0o600),
+    ],
 )
 def test_an_unsafe_or_malformed_file_is_refused_at_start(
     tmp_path: Path, content: str, mode: int
@@ -160,3 +183,49 @@ def test_credentials_parsing() -> None:
     assert credentials("basic " + base64.b64encode(b"K:S").decode()) == ("K", "S")
     assert credentials("Basic") is None
     assert credentials("") is None
+
+
+# -- the credentials file -----------------------------------------------------------------------
+
+
+def test_a_secret_hash_accepts_its_secret_only() -> None:
+    hashed = SecretHash.of("s3cret")
+    assert hashed.matches("s3cret")
+    assert not hashed.matches("s3cre")
+    assert not hashed.matches("")
+    assert SecretHash.of("s3cret").salt != hashed.salt  # a new salt each time
+
+
+def test_the_hash_is_pbkdf2_hmac_sha256_as_the_broker_computes_it() -> None:
+    """RFC 7914's PBKDF2-HMAC-SHA256 vector: the same function as Java's PBKDF2WithHmacSHA256."""
+    expected = bytes.fromhex("55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc")
+    assert hashlib.pbkdf2_hmac("sha256", b"passwd", b"salt", 1, 32) == expected
+    assert SecretHash(1, b"salt", expected).matches("passwd")
+
+
+def test_credentials_file_round_trips_and_keeps_no_secret() -> None:
+    hashes = {"KEY1": SecretHash.of("first-secret"), "KEY2": SecretHash.of("second-secret")}
+    text = format_credentials(hashes)
+    assert parse_credentials(text) == hashes
+    assert "first-secret" not in text and "second-secret" not in text
+    lines = [line for line in text.splitlines() if not line.startswith("#")]
+    assert [line.split()[:3] for line in lines] == [
+        ["KEY1", "pbkdf2-sha256", str(security.HASH_ITERATIONS)],
+        ["KEY2", "pbkdf2-sha256", str(security.HASH_ITERATIONS)],
+    ]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "KEY1 pbkdf2-sha256 4096 c2FsdA==",  # a field missing
+        "KEY1 sha1 4096 c2FsdA== " + base64.b64encode(bytes(32)).decode(),
+        "KEY1 pbkdf2-sha256 many c2FsdA== " + base64.b64encode(bytes(32)).decode(),
+        "KEY1 pbkdf2-sha256 0 c2FsdA== " + base64.b64encode(bytes(32)).decode(),
+        "KEY1 pbkdf2-sha256 4096 c2FsdA== " + base64.b64encode(bytes(16)).decode(),
+        "KEY1 pbkdf2-sha256 4096 not-base64 " + base64.b64encode(bytes(32)).decode(),
+    ],
+)
+def test_a_malformed_line_is_refused_with_its_number(line: str) -> None:
+    with pytest.raises(ValueError, match="line 3"):
+        parse_credentials(f"# header\n\n{line}\n")

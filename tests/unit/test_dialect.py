@@ -10,6 +10,7 @@ import pytest
 
 from emulator.dialect.rewrite import (
     PredictCall,
+    ResolvedPredict,
     quote_qualified_rowtime,
     rewrite_expressions,
     rewrite_ml_predict,
@@ -189,13 +190,44 @@ def test_ctas_with_distribution_and_cte() -> None:
         "CREATE TABLE t (a INT) WITH (k = 'v')",
         "CREATE TABLE t (123 INT)",
         "CREATE TABLE t (a INT, WATERMARK FOR a)",
-        "CREATE TABLE t (a INT, b AS a + 1)",
         "CREATE TABLE t (a INT, o BIGINT METADATA FROM 'offset')",
     ],
 )
 def test_garbage_create_table_raises_dialect_error(sql: str) -> None:
     with pytest.raises(DialectError):
         parse(sql)
+
+
+def test_metadata_and_computed_columns() -> None:
+    table = _table(
+        """CREATE TABLE t (
+             id INT PRIMARY KEY NOT ENFORCED,
+             `offset` BIGINT METADATA VIRTUAL,
+             ts TIMESTAMP_LTZ(3) NOT NULL METADATA FROM 'timestamp' COMMENT 'when',
+             headers MAP<STRING, BYTES> METADATA,
+             later AS ts + INTERVAL '1' SECOND COMMENT 'a, b'
+           )"""
+    )
+    assert table.columns == [
+        ColumnDef("id", "INT", False),
+        ColumnDef("offset", "BIGINT", True, metadata="offset", virtual=True),
+        ColumnDef("ts", "TIMESTAMP_LTZ(3)", False, metadata="timestamp"),
+        ColumnDef("headers", "MAP<STRING, BYTES>", True, metadata="headers"),
+        ColumnDef("later", "", expression="ts + INTERVAL '1' SECOND"),
+    ]
+    assert [c.physical for c in table.columns] == [True, False, False, False, False]
+    assert table.primary_key == ["id"]
+    assert table.columns[1].sql() == "`offset` BIGINT METADATA FROM 'offset' VIRTUAL"
+    assert table.columns[4].sql() == "`later` AS ts + INTERVAL '1' SECOND"
+
+
+def test_type_parameters_are_not_split_but_comparisons_are_not_types() -> None:
+    table = _table("CREATE TABLE t (r ROW<a INT, b MAP<STRING, ARRAY<INT>>>, c AS 1 < 2, d INT)")
+    assert [(c.name, c.type or c.expression) for c in table.columns] == [
+        ("r", "ROW<a INT, b MAP<STRING, ARRAY<INT>>>"),
+        ("c", "1 < 2"),
+        ("d", "INT"),
+    ]
 
 
 def test_dialect_error_is_a_value_error() -> None:
@@ -296,10 +328,10 @@ class FakeResolver:
         self.calls: list[PredictCall] = []
         self.outputs = outputs if outputs is not None else ["label", "score"]
 
-    def __call__(self, call: PredictCall) -> tuple[str, list[str]]:
+    def __call__(self, call: PredictCall) -> ResolvedPredict:
         self.calls.append(call)
         suffix = f"_v{call.version}" if call.version else ""
-        return f"ml_{call.model}{suffix}", self.outputs
+        return ResolvedPredict(f"ml_{call.model}{suffix}", self.outputs)
 
 
 def test_ml_predict_with_alias_gets_output_columns() -> None:
@@ -310,6 +342,17 @@ def test_ml_predict_with_alias_gets_output_columns() -> None:
         "SELECT p.label FROM t, LATERAL TABLE(ml_m(t.a, t.b + 1)) AS p(`label`, `score`) WHERE x"
     )
     assert resolver.calls == [PredictCall("m", None, ["t.a", "t.b + 1"], {})]
+
+
+def test_batched_ml_predict_unnests_a_row_valued_call() -> None:
+    def batched(call: PredictCall) -> ResolvedPredict:
+        return ResolvedPredict("ml_batch_m", ["label", "score"], batched=True)
+
+    sql = "SELECT p.label FROM t LEFT JOIN LATERAL TABLE(ML_PREDICT('m', a, b)) AS p ON TRUE"
+    assert rewrite_ml_predict(sql, batched) == (
+        "SELECT p.label FROM t LEFT JOIN UNNEST(ARRAY[ml_batch_m(a, b)]) AS p(`label`, `score`) "
+        "ON TRUE"
+    )
 
 
 def test_ml_predict_version_suffix() -> None:

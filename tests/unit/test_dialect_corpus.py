@@ -16,7 +16,7 @@ from emulator.catalog import TableEntry
 from emulator.config import Ports, Settings
 from emulator.dialect.catalog_statements import parse_catalog_statement
 from emulator.dialect.refusals import refusal
-from emulator.dialect.rewrite import PredictCall, rewrite_expressions
+from emulator.dialect.rewrite import PredictCall, ResolvedPredict, rewrite_expressions
 from emulator.dialect.statements import ColumnDef, CreateModel, CreateTable, SetOption, parse
 from emulator.dialect.text import DialectError
 
@@ -63,10 +63,10 @@ class FakeResolver:
     def __init__(self) -> None:
         self.calls: list[PredictCall] = []
 
-    def __call__(self, call: PredictCall) -> tuple[str, list[str]]:
+    def __call__(self, call: PredictCall) -> ResolvedPredict:
         self.calls.append(call)
         function = f"__predict_{call.model}_{call.version or 'default'}"
-        return function, MODEL_OUTPUTS.get(call.model, ["prediction"])
+        return ResolvedPredict(function, MODEL_OUTPUTS.get(call.model, ["prediction"]))
 
 
 def classify(sql: str) -> tuple[str, Any]:
@@ -236,6 +236,9 @@ def test_every_requested_area_is_covered() -> None:
         "TABLE(CUMULATE(",
         "ML_PREDICT(",
         "SET 'SQL.",
+        "METADATA FROM 'TIMESTAMP'",
+        "METADATA VIRTUAL",
+        "'KEY.FORMAT' = 'RAW'",
     ]:
         assert construct in text, construct
     json_entry = next(e for e in CORPUS if "JSON_OBJECT(" in e["sql"])

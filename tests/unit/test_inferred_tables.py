@@ -71,6 +71,14 @@ VALUE = record("Click", ("url", "string"), ("n", "int"))
         ({"type": "long", "logicalType": "time-micros"}, ("BIGINT", False)),
         ({"type": "fixed", "name": "F", "size": 4}, ("BINARY(4)", False)),
         ({"type": "int", "logicalType": "unknown-to-us"}, ("INT", False)),
+        (
+            record("Inner", ("a", "int"), ("b", ["null", "string"])),
+            ("ROW<`a` INT NOT NULL, `b` STRING>", False),
+        ),
+        (
+            ["null", record("Outer", ("inner", record("Inner", ("a", "long"))))],
+            ("ROW<`inner` ROW<`a` BIGINT NOT NULL> NOT NULL>", True),
+        ),
     ],
 )
 def test_avro_types_map_as_confluent_maps_them(avro: object, expected: tuple[str, bool]) -> None:
@@ -82,7 +90,6 @@ def test_avro_types_map_as_confluent_maps_them(avro: object, expected: tuple[str
     [
         (["null", "string", "int"], "union"),
         (["string", "int"], "union"),
-        (record("Inner", ("a", "int")), "nested record"),
         ({"type": "array", "items": "int"}, "array"),
         ({"type": "map", "values": "int"}, "map"),
         ("com.example.Named", "named type"),
@@ -97,7 +104,7 @@ def test_unsupported_shapes_name_the_field(avro: object, message: str) -> None:
 def test_no_key_schema_gives_a_raw_bytes_key_column_first() -> None:
     entry = confluent_table("clicks", None, VALUE, 3)
     assert entry.columns == [
-        ColumnDef("key", "BYTES", True),
+        ColumnDef("key", "VARBINARY(2147483647)", True),
         ColumnDef("url", "STRING", False),
         ColumnDef("n", "INT", False),
     ]
@@ -182,6 +189,9 @@ def test_value_schema_must_be_a_record() -> None:
 # --- what the emulator's Flink DDL can read ----------------------------------------------------
 
 
+SETTINGS = Settings(state_dir=Path("/tmp"), jars_dir=Path("/tmp"))
+
+
 def test_record_key_table_is_kept_whole_and_reads_the_registered_schemas() -> None:
     key = record("ClickKey", ("user_id", "string"))
     value = record(
@@ -194,43 +204,86 @@ def test_record_key_table_is_kept_whole_and_reads_the_registered_schemas() -> No
             "amount",
             ["null", {"type": "bytes", "logicalType": "decimal", "precision": 9, "scale": 2}],
         ),
-        ("at", {"type": "long", "logicalType": "timestamp-millis"}),
     )
     inference = infer("clicks", version(key), version(value), 2)
     assert inference.warnings == []
     entry = inference.entry
     assert entry is not None and entry.key_columns == ["user_id"]
-    ddl = tables.flink_ddl(Settings(state_dir=Path("/tmp"), jars_dir=Path("/tmp")), entry)
+    ddl = tables.flink_ddl(SETTINGS, entry)
     assert "'key.fields' = 'user_id'" in ddl
     assert "'value.fields-include' = 'EXCEPT_KEY'" in ddl
     assert "`ts` TIMESTAMP(3)," in ddl and "`n` INT NOT NULL" in ddl
+    # Flink reads with the producer's own schemas (names kept), local timestamps as Flink
+    # 2.2 maps them; nothing is registered.
+    assert tables.key_schema(entry, flink_reader=True) == key
+    reader = tables.value_schema(entry, flink_reader=True)
+    assert reader["name"] == "Click" and reader["namespace"] == "com.example"
+    assert reader["fields"][1]["type"] == [
+        "null",
+        {"type": "long", "logicalType": "timestamp-millis"},
+    ]
 
 
-def test_raw_key_column_is_left_out_and_the_table_stays_readable() -> None:
-    inference = infer("clicks", None, version(VALUE), 4)
+def test_enums_and_nested_records_are_read_with_the_producers_schema() -> None:
+    color = {"type": "enum", "name": "Color", "symbols": ["RED", "GREEN"]}
+    value = record(
+        "V",
+        ("color", color),
+        ("address", ["null", record("Address", ("city", "string"), ("zip", ["null", "int"]))]),
+    )
+    inference = infer("shapes", None, version(value), 1)
+    assert inference.warnings == []
     entry = inference.entry
     assert entry is not None
-    assert [c.name for c in entry.columns] == ["url", "n"]
-    assert entry.key_columns == [] and entry.options == {}
-    assert entry.partitions == 4
-    assert "raw" in inference.warnings[0] and "`key`" in inference.warnings[0]
+    assert [c.sql() for c in entry.columns] == [
+        "`key` VARBINARY(2147483647)",
+        "`color` STRING NOT NULL",
+        "`address` ROW<`city` STRING NOT NULL, `zip` INT>",
+    ]
+    assert tables.value_schema(entry, flink_reader=True)["fields"][0]["type"] == color
+
+
+def test_raw_key_column_is_read_as_the_keys_bytes() -> None:
+    inference = infer("clicks", None, version(VALUE), 4)
+    entry = inference.entry
+    assert inference.warnings == []
+    assert entry is not None
+    assert [c.name for c in entry.columns] == ["key", "url", "n"]
+    assert entry.key_columns == ["key"] and entry.options == {"key.format": "raw"}
+    ddl = tables.flink_ddl(SETTINGS, entry)
+    assert "'key.format' = 'raw'" in ddl and "'key.fields' = 'key'" in ddl
+    assert "key.avro-confluent" not in ddl
+    assert tables.key_schema(entry) is None  # never registered
+
+
+def test_raw_key_renamed_when_the_value_has_a_field_named_key() -> None:
+    value = record("V", ("key", "string"), ("n", "int"))
+    entry = infer("t", None, version(value), 6).entry
+    assert entry is not None
+    ddl = tables.flink_ddl(SETTINGS, entry)
+    assert "`key_key` VARBINARY(2147483647)" in ddl
+    assert "'key.fields' = 'key_key'" in ddl and "'key.fields-prefix' = 'key_'" in ddl
 
 
 def test_atomic_key_column_is_left_out() -> None:
     inference = infer("t", version("string"), version(VALUE), 6)
     assert inference.entry is not None
     assert [c.name for c in inference.entry.columns] == ["url", "n"]
-    assert "atomic" in inference.warnings[0]
+    assert inference.entry.key_reader_schema is None
+    assert "atomic" in inference.warnings[0] and "`key`" in inference.warnings[0]
 
 
-def test_prefixed_key_columns_are_left_out() -> None:
+def test_prefixed_key_columns_are_read_with_the_key_schema() -> None:
     key = record("K", ("id", "int"))
     value = record("V", ("id", "string"), ("amount", "double"))
     inference = infer("t", version(key), version(value), 6)
-    assert inference.entry is not None
-    assert [c.name for c in inference.entry.columns] == ["id", "amount"]
-    assert inference.entry.options == {}
-    assert "key_id" in inference.warnings[0]
+    assert inference.warnings == []
+    entry = inference.entry
+    assert entry is not None
+    assert [c.name for c in entry.columns] == ["key_id", "id", "amount"]
+    ddl = tables.flink_ddl(SETTINGS, entry)
+    assert "'key.fields' = 'key_id'" in ddl and "'key.fields-prefix' = 'key_'" in ddl
+    assert tables.key_schema(entry, flink_reader=True) == key
 
 
 def test_contained_key_stays_with_value_fields_include_all() -> None:
@@ -240,22 +293,42 @@ def test_contained_key_stays_with_value_fields_include_all() -> None:
     assert inference.warnings == []
     entry = inference.entry
     assert entry is not None and entry.changelog_mode == "upsert"
-    ddl = tables.flink_ddl(Settings(state_dir=Path("/tmp"), jars_dir=Path("/tmp")), entry)
+    ddl = tables.flink_ddl(SETTINGS, entry)
     assert "'connector' = 'upsert-kafka'" in ddl and "'value.fields-include' = 'ALL'" in ddl
 
 
 def test_compacted_topic_whose_key_is_left_out_reads_as_append() -> None:
-    key = record("K", ("id", "int"))
     value = record("V", ("id", "string"), ("amount", "double"))
-    inference = infer("t", version(key), version(value), 6, "compact")
+    inference = infer("t", version("long"), version(value), 6, "compact")
     assert inference.entry is not None and inference.entry.changelog_mode == "append"
     assert "append" in inference.warnings[0]
+
+
+def test_timestamp_ltz_columns_are_read_as_timestamps_in_utc() -> None:
+    millis = {"type": "long", "logicalType": "timestamp-millis"}
+    value = record("V", ("at", millis), ("inner", record("I", ("b", ["null", millis]))))
+    inference = infer("t", None, version(value), 6)
+    entry = inference.entry
+    assert entry is not None
+    assert [c.type for c in entry.columns[1:]] == [
+        "TIMESTAMP(3)",
+        "ROW<`b` TIMESTAMP(3)>",
+    ]
+    assert "`at`, `inner`" in inference.warnings[0] and "UTC" in inference.warnings[0]
+    # Flink 2.2's legacy mapping reads timestamp-millis as TIMESTAMP(3): the schema stays.
+    assert tables.value_schema(entry, flink_reader=True)["fields"][0]["type"] == millis
+
+
+def test_time_micros_is_read_as_its_long() -> None:
+    value = record("V", ("t", {"type": "long", "logicalType": "time-micros"}))
+    entry = infer("t", None, version(value), 6).entry
+    assert entry is not None and entry.columns[1] == ColumnDef("t", "BIGINT", False)
+    assert tables.value_schema(entry, flink_reader=True)["fields"][0]["type"] == {"type": "long"}
 
 
 @pytest.mark.parametrize(
     ("field_type", "reason"),
     [
-        ({"type": "enum", "name": "Color", "symbols": ["RED"]}, "enum"),
         ({"type": "fixed", "name": "F", "size": 4}, "fixed"),
         ({"type": "int", "logicalType": "time-millis"}, "TIME"),
     ],
@@ -266,14 +339,14 @@ def test_values_the_flink_reader_cannot_read_skip_the_topic(
     value = record("V", ("id", "int"), ("x", field_type))
     inference = infer("t", None, version(value), 6)
     assert inference.entry is None
-    assert reason in inference.warnings[-1]
+    assert reason in inference.warnings[-1] and "'x'" in inference.warnings[-1]
 
 
 def test_unsupported_value_shapes_skip_the_topic_with_the_reason() -> None:
-    value = record("V", ("inner", record("Inner", ("a", "int"))))
-    inference = infer("nested", None, version(value), 6)
+    value = record("V", ("tags", {"type": "array", "items": "string"}))
+    inference = infer("listy", None, version(value), 6)
     assert inference.entry is None
-    assert "nested record" in inference.warnings[0]
+    assert "array" in inference.warnings[0]
 
 
 def test_topic_without_a_value_schema_is_skipped() -> None:
@@ -288,10 +361,17 @@ def test_non_avro_schemas_are_skipped() -> None:
     assert "JSON" in inference.warnings[0]
 
 
-def test_emulated_table_leaves_a_readable_entry_unchanged() -> None:
+def test_emulated_table_keeps_a_readable_entrys_columns_and_options() -> None:
     key = record("K", ("id", "int"))
     entry = confluent_table("t", key, VALUE, 6)
-    assert emulated_table(entry, key, VALUE).entry == entry
+    emulated = emulated_table(entry, key, VALUE).entry
+    assert emulated is not None
+    assert (emulated.columns, emulated.key_columns, emulated.options) == (
+        entry.columns,
+        entry.key_columns,
+        entry.options,
+    )
+    assert (emulated.key_reader_schema, emulated.value_reader_schema) == (key, VALUE)
 
 
 # --- adding to the catalog -----------------------------------------------------------------------
@@ -324,7 +404,7 @@ def test_add_to_catalog_skips_internal_known_and_unreadable_topics(
     FakeRegistry.subjects = {
         "clicks-key": record("ClickKey", ("user_id", "string")),
         "clicks-value": VALUE,
-        "nested-value": record("V", ("inner", record("Inner", ("a", "int")))),
+        "nested-value": record("V", ("tags", {"type": "map", "values": "int"})),
     }
     monkeypatch.setattr(inferred_tables, "SchemaRegistryClient", FakeRegistry)
     said: list[str] = []
@@ -332,7 +412,8 @@ def test_add_to_catalog_skips_internal_known_and_unreadable_topics(
     assert catalog.tables["clicks"].partitions == 2
     assert [c.name for c in catalog.tables["clicks"].columns] == ["user_id", "url", "n"]
     assert sorted(w.split("`")[1] for w in said) == ["nested", "raw"]
-    assert "clicks" in Catalog.for_state(tmp_path).tables  # saved
+    saved = Catalog.for_state(tmp_path).tables["clicks"]
+    assert saved.key_reader_schema == FakeRegistry.subjects["clicks-key"]
 
 
 def test_add_to_catalog_survives_an_unreachable_broker(
