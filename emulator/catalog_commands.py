@@ -229,8 +229,8 @@ def _drop(settings: Settings, catalog: Catalog, statement: Drop) -> CommandResul
             if statement.if_exists:
                 return CommandResult(f"table `{statement.name}` does not exist; nothing dropped")
             _table(catalog, statement.name)
-        delete_topic(settings.bootstrap_servers, statement.name)
-        registry = SchemaRegistryClient(settings.schema_registry_url)
+        delete_topic(settings.bootstrap_servers, statement.name, settings.kafka_security)
+        registry = SchemaRegistryClient(settings.schema_registry_url, auth=settings.registry_auth)
         for suffix in ("key", "value"):
             registry.delete_subject(f"{statement.name}-{suffix}")
         del catalog.tables[statement.name]

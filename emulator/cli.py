@@ -7,15 +7,18 @@ rest (`up`, `down`, `status`, `logs`, `sql`, `data generate`, `produce`) are the
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from emulator import config, stack
 from emulator.catalog import Catalog, Connection
 from emulator.config import Settings
 from emulator.process import ManagedProcess, ServiceError
+from emulator.profiles import PROFILE_ENV, ProfileError, load_profile
 
 DEMO_ROWS = 10_000
 DEMO_SEED = 42
@@ -254,14 +257,19 @@ def cmd_generate(_settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_produce(settings: Settings, args: argparse.Namespace) -> int:
+    from emulator.kafka.login import check_login
     from producers.produce import produce_dataset
 
+    if settings.profile is not None:
+        check_login(settings.bootstrap_servers, settings.kafka_security)
     summaries = produce_dataset(
         settings.bootstrap_servers,
         settings.schema_registry_url,
         Path(args.data),
         settings.state_dir / "dead-letters",
         **_replay_options(args),
+        client_config=settings.kafka_security,
+        registry_auth=settings.registry_auth,
     )
     for summary in summaries:
         _say(summary.line())
@@ -402,6 +410,12 @@ def cmd_api_key_delete(settings: Settings, args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ccflink", description=__doc__)
+    parser.add_argument(
+        "--profile",
+        default=os.environ.get(PROFILE_ENV) or None,
+        help="another cluster's client configuration (a name in the profiles folder, or a "
+        f".properties file; env {PROFILE_ENV}); default: this machine's stack",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     up = commands.add_parser("up", help="start Kafka, Schema Registry, Flink, the model server")
@@ -532,9 +546,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Commands that manage this machine's services: a profile (another cluster) makes no sense there.
+LOCAL_STACK_COMMANDS = {"up", "down", "status", "logs", "api-key"}
+
+
+def _with_profile(settings: Settings, args: argparse.Namespace) -> Settings:
+    if args.profile is None:
+        return settings
+    if args.command in LOCAL_STACK_COMMANDS:
+        raise ProfileError(
+            f"`ccflink {args.command}` manages this machine's stack; --profile applies to the "
+            "commands that talk to a cluster (sql, flink shell, produce, ...)"
+        )
+    return replace(settings, profile=load_profile(args.profile))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    settings = config.settings_from_env()
+    try:
+        settings = _with_profile(config.settings_from_env(), args)
+    except ProfileError as error:
+        _say(f"error: {error}")
+        return 2
     try:
         return args.handler(settings, args)
     except ServiceError as error:

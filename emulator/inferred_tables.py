@@ -329,13 +329,13 @@ def add_to_catalog(
     try:
         candidates = sorted(
             t
-            for t in list_topics(settings.bootstrap_servers)
+            for t in list_topics(settings.bootstrap_servers, settings.kafka_security)
             if not internal(t) and t not in catalog.tables
         )
         if not candidates:
             return []
-        details = describe_topics(settings.bootstrap_servers, candidates)
-        registry = SchemaRegistryClient(settings.schema_registry_url)
+        details = describe_topics(settings.bootstrap_servers, candidates, settings.kafka_security)
+        registry = SchemaRegistryClient(settings.schema_registry_url, auth=settings.registry_auth)
         inferences = []
         for topic, (partitions, cleanup_policy) in sorted(details.items()):
             key_version = registry.latest(f"{topic}-key")

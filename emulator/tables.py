@@ -156,8 +156,14 @@ def _topic_configs(table: TableEntry) -> dict[str, str]:
 
 def provision(settings: Settings, table: TableEntry) -> None:
     """Create the topic and register the key/value schemas, as Confluent's CREATE TABLE does."""
-    create_topic(settings.bootstrap_servers, table.name, table.partitions, _topic_configs(table))
-    registry = SchemaRegistryClient(settings.schema_registry_url)
+    create_topic(
+        settings.bootstrap_servers,
+        table.name,
+        table.partitions,
+        _topic_configs(table),
+        security=settings.kafka_security,
+    )
+    registry = SchemaRegistryClient(settings.schema_registry_url, auth=settings.registry_auth)
     schema = key_schema(table)
     if schema is not None:
         registry.register(f"{table.name}-key", schema)
@@ -201,6 +207,8 @@ def flink_ddl(settings: Settings, table: TableEntry) -> str:
         "properties.bootstrap.servers": settings.bootstrap_servers,
         "properties.isolation.level": "read_committed",
     }
+    if settings.profile is not None:
+        options |= settings.profile.flink_kafka_properties()
     if not upsert:
         options["scan.startup.mode"] = table.options.get("scan.startup.mode", "earliest-offset")
     options |= _value_options(settings, table)
@@ -235,7 +243,15 @@ def _value_options(settings: Settings, table: TableEntry) -> dict[str, str]:
         "value.avro-confluent.url": settings.schema_registry_url,
         "value.avro-confluent.schema": json.dumps(value_schema(table, flink_reader=True)),
         "value.fields-include": "ALL" if include_all else "EXCEPT_KEY",
+        **_registry_auth_options(settings, "value."),
     }
+
+
+def _registry_auth_options(settings: Settings, prefix: str) -> dict[str, str]:
+    """The profile's registry API key for Flink's avro-confluent format, if it has one."""
+    if settings.profile is None or settings.registry_auth is None:
+        return {}
+    return settings.profile.flink_registry_options(prefix)
 
 
 # Types Flink's `raw` format stores as the bytes Confluent's raw key holds.
@@ -256,6 +272,7 @@ def _key_options(settings: Settings, table: TableEntry, upsert: bool) -> dict[st
             "key.format": "avro-confluent",
             "key.avro-confluent.url": settings.schema_registry_url,
             "key.avro-confluent.schema": json.dumps(key_schema(table, flink_reader=True)),
+            **_registry_auth_options(settings, "key."),
         }
     else:
         raise DialectError(

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pyflink.table import EnvironmentSettings, TableEnvironment
 
@@ -39,6 +40,7 @@ from emulator.dialect.statements import (
 )
 from emulator.dialect.text import DialectError, quote_identifier
 from emulator.flink.cluster import connector_jars
+from emulator.kafka.login import check_login
 from pyflink_jobs.ml_formats import ModelCodec
 from pyflink_jobs.ml_predict import (
     Endpoint,
@@ -298,6 +300,8 @@ class ConfluentSession:
         self.settings = settings
         self.say = say
         self.ml_batch_size = parse_batch_size(ml_batch_size)
+        if settings.profile is not None:  # another cluster: fail early on a wrong key
+            check_login(settings.bootstrap_servers, settings.kafka_security)
         self.catalog = Catalog.for_state(settings.state_dir)
         self.t_env = self._create_environment()
         self._functions = 0
@@ -312,8 +316,9 @@ class ConfluentSession:
         t_env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
         config = t_env.get_config()
         config.set("execution.target", "remote")
-        config.set("rest.address", self.settings.host)
-        config.set("rest.port", str(self.settings.ports.flink_rest))
+        rest = urlsplit(self.settings.flink_rest_url)  # this stack's, or the profile's
+        config.set("rest.address", rest.hostname or self.settings.host)
+        config.set("rest.port", str(rest.port or 8081))
         config.set("pipeline.jars", ";".join(p.as_uri() for p in connector_jars(self.settings)))
         config.set("python.executable", self.settings.python)
         # One slot per statement: the client's default would be this machine's core count.
