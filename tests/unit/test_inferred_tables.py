@@ -380,7 +380,7 @@ def test_emulated_table_keeps_a_readable_entrys_columns_and_options() -> None:
 class FakeRegistry:
     subjects: ClassVar[dict[str, object]] = {}
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, auth: tuple[str, str] | None = None) -> None:
         pass
 
     def latest(self, subject: str) -> dict | None:
@@ -395,11 +395,11 @@ def test_add_to_catalog_skips_internal_known_and_unreadable_topics(
     catalog = Catalog.for_state(tmp_path)
     catalog.tables["known"] = confluent_table("known", None, VALUE, 6)
     topics = {"_schemas", "__consumer_offsets", "known", "clicks", "raw", "nested"}
-    monkeypatch.setattr(inferred_tables, "list_topics", lambda servers: topics)
+    monkeypatch.setattr(inferred_tables, "list_topics", lambda servers, security: topics)
     monkeypatch.setattr(
         inferred_tables,
         "describe_topics",
-        lambda servers, names: {n: (2, "delete") for n in names},
+        lambda servers, names, security: {n: (2, "delete") for n in names},
     )
     FakeRegistry.subjects = {
         "clicks-key": record("ClickKey", ("user_id", "string")),
@@ -419,7 +419,7 @@ def test_add_to_catalog_skips_internal_known_and_unreadable_topics(
 def test_add_to_catalog_survives_an_unreachable_broker(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def down(servers: str) -> set[str]:
+    def down(servers: str, security: dict[str, str]) -> set[str]:
         raise ConnectionError("no broker")
 
     monkeypatch.setattr(inferred_tables, "list_topics", down)
