@@ -54,6 +54,8 @@ from pyflink_jobs.ml_predict import (
 os.environ["_python_worker_execution_mode"] = "process"  # noqa: SIM112 (PyFlink's spelling)
 
 MAX_MODEL_VERSIONS = 10
+# Users report Confluent Cloud failing ML_PREDICT calls above this many arguments (unconfirmed).
+CONFLUENT_REPORTED_MAX_ARGUMENTS = 85
 
 # Session defaults Confluent Cloud sets (see the dialect reference, section 0).
 CONFLUENT_SESSION_DEFAULTS = {
@@ -754,6 +756,12 @@ class ConfluentSession:
             raise DialectError(
                 f"ML_PREDICT('{call.model}') passes {len(call.arguments)} values but the model's "
                 f"INPUT has {len(version.inputs)} columns"
+            )
+        if len(call.arguments) > CONFLUENT_REPORTED_MAX_ARGUMENTS:
+            self.say(
+                f"warning: ML_PREDICT('{call.model}') passes {len(call.arguments)} arguments; "
+                f"Confluent Cloud is reported to fail calls with more than "
+                f"{CONFLUENT_REPORTED_MAX_ARGUMENTS}. ccflink runs it."
             )
         self._functions += 1
         safe_model = re.sub(r"\W", "_", call.model)

@@ -33,6 +33,7 @@ pytestmark = pytest.mark.integration
 
 API_KEY = "scripted-endpoint-key"
 ROWS = 240
+WIDE_INPUTS = 90  # Confluent Cloud is reported to fail above 85
 
 
 def expected_answer(a: float, b: float) -> list[float]:
@@ -69,7 +70,7 @@ class ScriptedEndpoint:
             self.statuses.append(status)
         if status != 200:
             return status, headers, b'{"error": "busy"}'
-        answers = [expected_answer(a, b) for a, b in rows]
+        answers = [expected_answer(row[0], row[1]) for row in rows]
         # One row is answered with its values alone, as the fraud model's scoring script does.
         return 200, {}, json.dumps(answers[0] if len(answers) == 1 else answers).encode()
 
@@ -262,3 +263,53 @@ def test_the_batching_extension_sends_many_rows_per_request(
     assert max(sizes) > 1
     assert max(sizes) <= 100
     assert not any("one row per request" in line for line in said)
+
+
+def test_more_arguments_than_confluent_is_reported_to_take_are_accepted_with_a_warning(
+    local_stack: Settings, endpoint: ScriptedEndpoint, pairs: dict[int, tuple[float, float]]
+) -> None:
+    inputs = ", ".join(f"x{i} DOUBLE" for i in range(WIDE_INPUTS))
+    arguments = ", ".join(["a", "b"] * (WIDE_INPUTS // 2))
+    said: list[str] = []
+    session = ConfluentSession(local_stack, say=said.append)
+    session.execute_script(
+        f"""
+        CREATE MODEL wide INPUT ({inputs}) OUTPUT (label INT, score DOUBLE)
+          WITH ('provider' = 'azureml', 'task' = 'classification',
+                'azureml.connection' = 'scripted');
+        SET 'client.statement-name' = 'score-wide';
+        CREATE TABLE pairs_scored_wide AS SELECT id, p.label, p.score FROM pairs,
+          LATERAL TABLE(ML_PREDICT('wide', {arguments})) AS p;
+        """
+    )
+
+    assert any(f"{WIDE_INPUTS} arguments" in line and "85" in line for line in said), said
+    _assert_scored(_scores(local_stack, "score-wide", "pairs_scored_wide", ROWS), pairs)
+
+
+def test_an_output_named_like_an_input_column_gets_flinks_suffix(
+    local_stack: Settings, endpoint: ScriptedEndpoint, pairs: dict[int, tuple[float, float]]
+) -> None:
+    session = ConfluentSession(local_stack, say=lambda message: None)
+    session.execute_script(
+        """
+        CREATE MODEL clashing INPUT (a DOUBLE, b DOUBLE) OUTPUT (a INT, score DOUBLE)
+          WITH ('provider' = 'azureml', 'task' = 'classification',
+                'azureml.connection' = 'scripted');
+        SET 'client.statement-name' = 'score-clashing';
+        CREATE TABLE pairs_clashing AS SELECT * FROM pairs,
+          LATERAL TABLE(ML_PREDICT('clashing', pairs.a, pairs.b));
+        """
+    )
+
+    records = read_until(local_stack, "pairs_clashing", lambda got: len(got) >= ROWS)
+    row = next(r.value for r in records if r.value["id"] == 3)
+    # Unqualified `a` would be ambiguous (the call's own output is in scope), so the arguments
+    # are qualified; SELECT * keeps the table's `a` and names the model's `a0`, as Flink does.
+    assert row == {
+        "id": 3,
+        "a": pairs[3][0],
+        "b": pairs[3][1],
+        "a0": expected_answer(*pairs[3])[0],
+        "score": expected_answer(*pairs[3])[1],
+    }
