@@ -8,11 +8,12 @@ CCFLINK := $(VENV)/bin/ccflink
 PLAIN_AUTH := emulator/kafka/plain-auth
 PLAIN_AUTH_JAR := $(JARS_DIR)/kafka/ccflink-plain-auth.jar
 
-.PHONY: help setup check-tools up down status test test-unit lint format bench lock clean
+.PHONY: help setup check-tools up down up-docker down-docker check-docker status test test-unit lint format bench lock clean
 
 help:
 	@echo "make up      set up (once), start Kafka, Schema Registry, Flink, the model server, run the pipeline"
 	@echo "make down    stop everything 'make up' started"
+	@echo "make up-docker / down-docker   the same services as containers (needs a Docker engine)"
 	@echo "make status  what runs where"
 	@echo "make test    unit, contract and integration tests (start their own stack)"
 	@echo "make lint    ruff check + format check"
@@ -48,6 +49,21 @@ up: setup
 
 down:
 	@if [ -x $(CCFLINK) ]; then $(CCFLINK) down; else echo "nothing to stop (no $(VENV))"; fi
+
+COMPOSE := docker compose -f docker/docker-compose.yml
+
+# The same services as containers (docker/README.md). Needs a Docker engine with Compose.
+# The model endpoint's key comes from CCFLINK_MODEL_API_KEY (compose says so when it is unset).
+up-docker: check-docker
+	@$(COMPOSE) up -d --build --wait
+	@$(COMPOSE) ps
+
+down-docker: check-docker
+	@CCFLINK_MODEL_API_KEY=unused $(COMPOSE) down
+
+check-docker:
+	@command -v docker >/dev/null 2>&1 || { echo "error: no docker command; install Docker Engine with the Compose plugin, or use 'make up'"; exit 2; }
+	@docker info >/dev/null 2>&1 || { echo "error: the docker command finds no running Docker engine; start it, or use 'make up'"; exit 2; }
 
 status: setup
 	@$(CCFLINK) status

@@ -100,7 +100,9 @@ class Settings:
 
     @property
     def python(self) -> str:
-        """The interpreter of this environment; Flink's Python workers must use the same one."""
+        """The Python Flink's workers run: this environment's, unless a profile names another."""
+        if self.profile is not None and self.profile.python_executable:
+            return self.profile.python_executable
         return sys.executable
 
     def model_api_key(self) -> str:

@@ -3,10 +3,11 @@
 A profile is the client configuration Confluent Cloud hands out ("client.properties": Java
 properties with `bootstrap.servers`, `security.protocol=SASL_SSL`, `sasl.mechanisms=PLAIN`,
 `sasl.username`/`sasl.password` = API key and secret, `schema.registry.url`,
-`basic.auth.user.info` = registry key:secret), plus one key of ours, `flink.rest.url`, for a
-Flink cluster's REST address. `ccflink --profile cloud ...` reads `cloud.properties` from the
-profiles folder (`CCFLINK_PROFILES_DIR`, default `~/.ccflink/profiles`); a path to a file
-works too. `${NAME}` in a value is taken from the environment, so secrets need not be on disk.
+`basic.auth.user.info` = registry key:secret), plus two of ours: `flink.rest.url`, a Flink
+cluster's REST address, and Flink's own `python.executable`, the Python its workers run.
+`ccflink --profile cloud ...` reads `cloud.properties` from the profiles folder
+(`CCFLINK_PROFILES_DIR`, default `~/.ccflink/profiles`); a path to a file works too.
+`${NAME}` in a value is taken from the environment, so secrets need not be on disk.
 
 What a profile does not set stays local: without `schema.registry.url` the local registry is
 used, without `flink.rest.url` the local Flink cluster. The catalog (tables, models,
@@ -50,6 +51,7 @@ class Profile:
     schema_registry_url: str | None = None
     registry_user_info: str | None = None  # "key:secret"
     flink_rest_url: str | None = None
+    python_executable: str | None = None  # Flink's `python.executable` on that cluster
 
     def __repr__(self) -> str:  # never show the secrets
         return f"Profile({self.name!r}, bootstrap_servers={self.bootstrap_servers!r})"
@@ -178,4 +180,5 @@ def load_profile(name_or_path: str) -> Profile:
         schema_registry_url=properties.get("schema.registry.url"),
         registry_user_info=user_info,
         flink_rest_url=properties.get("flink.rest.url"),
+        python_executable=properties.get("python.executable"),
     )

@@ -19,6 +19,7 @@ from emulator.ports import free_ports
 from emulator.process import ManagedProcess
 from emulator.schema_registry import service as schema_registry
 from emulator.topic_reader import AvroTopicReader, Record
+from tests.integration import container_stack
 
 pytestmark = pytest.mark.integration
 
@@ -48,7 +49,17 @@ _RUNNING_STACKS: list[Settings] = []
 
 @pytest.fixture(scope="session")
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """The stack the tests run against: local processes, or containers (CCFLINK_BACKEND)."""
     settings = new_settings(tmp_path_factory, "ccflink-state")
+    if container_stack.wanted():
+        problem = container_stack.docker_engine_problem()
+        if problem is not None:
+            pytest.skip(problem)
+        settings = container_stack.container_settings(settings.state_dir, settings.jars_dir)
+        _RUNNING_STACKS.append(settings)
+        with container_stack.container_stack(settings):
+            yield settings
+        return
     _RUNNING_STACKS.append(settings)
     try:
         stack.up(settings, say=lambda message: None)
