@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 
 from emulator.avro_schemas import FieldSpec, key_record_name, record_schema, value_record_name
 from emulator.catalog import DEFAULT_PARTITIONS, TableEntry
@@ -174,13 +175,39 @@ def _sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def flink_ddl(settings: Settings, table: TableEntry) -> str:
+# Confluent's scan options; Flink's Kafka connector has the same names and values.
+SCAN_OPTIONS = (
+    "scan.startup.mode",
+    "scan.startup.timestamp-millis",
+    "scan.startup.specific-offsets",
+    "scan.bounded.mode",
+    "scan.bounded.timestamp-millis",
+    "scan.bounded.specific-offsets",
+)
+
+
+def scan_options(table: TableEntry, overrides: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Where reading starts and stops: the table's options, then the session's `sql.tables.scan.*`.
+
+    Confluent reads from the earliest offset unless told otherwise (open-source Flink: from
+    the consumer group's offsets).
+    """
+    chosen = {"scan.startup.mode": "earliest-offset"}
+    chosen |= {k: v for k, v in table.options.items() if k in SCAN_OPTIONS}
+    chosen |= dict(overrides or {})
+    return chosen
+
+
+def flink_ddl(
+    settings: Settings, table: TableEntry, scan_overrides: Mapping[str, str] | None = None
+) -> str:
     """The open-source Flink DDL for a Confluent table: avro-confluent value, and key if any.
 
     Append tables use the `kafka` connector; upsert tables (a primary key without
     'changelog.mode' = 'append') use `upsert-kafka`, whose updates are keyed records and
     deletes tombstones, as Confluent writes them. Metadata and computed columns pass as
     declared: Flink reads and writes them, the registered schemas leave them out.
+    `scan_overrides`: the session's `sql.tables.scan.*` settings, as scan option names.
     """
     upsert = table.changelog_mode == "upsert"
     if table.changelog_mode == "retract":
@@ -209,8 +236,8 @@ def flink_ddl(settings: Settings, table: TableEntry) -> str:
     }
     if settings.profile is not None:
         options |= settings.profile.flink_kafka_properties()
-    if not upsert:
-        options["scan.startup.mode"] = table.options.get("scan.startup.mode", "earliest-offset")
+    if not upsert:  # upsert-kafka always reads the whole changelog
+        options |= scan_options(table, scan_overrides)
     options |= _value_options(settings, table)
     options |= _key_options(settings, table, upsert)
     body = ",\n  ".join(lines)

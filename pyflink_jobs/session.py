@@ -310,9 +310,17 @@ class ConfluentSession:
         self._next_name: str | None = None
         self._predict_functions: dict[str, ModelVersion] = {}
         self._statement_parallelism = 1
+        # `SET 'sql.tables.scan.*'`: scan options for the tables of statements from now on.
+        self._scan_overrides: dict[str, str] = {}
         inferred_tables.add_to_catalog(settings, self.catalog, say)
         for table in self.catalog.tables.values():
-            self.t_env.execute_sql(tables.flink_ddl(settings, table))
+            self._define(table)
+
+    def _define(self, table: tables.TableEntry, *, replace: bool = False) -> None:
+        """(Re)declare a catalog table to this session's Flink environment."""
+        if replace:
+            self.t_env.execute_sql(f"DROP TABLE IF EXISTS {quote_identifier(table.name)}")
+        self.t_env.execute_sql(tables.flink_ddl(self.settings, table, self._scan_overrides))
 
     def _create_environment(self) -> TableEnvironment:
         t_env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
@@ -405,12 +413,10 @@ class ConfluentSession:
 
     def _catalog_command(self, statement) -> StatementResult:
         result = catalog_commands.execute(self.settings, self.catalog, statement)
-        changed = result.changed_table or result.dropped_table
-        if changed:
-            self.t_env.execute_sql(f"DROP TABLE IF EXISTS `{changed}`")
+        if result.dropped_table:
+            self.t_env.execute_sql(f"DROP TABLE IF EXISTS `{result.dropped_table}`")
         if result.changed_table:
-            table = self.catalog.tables[result.changed_table]
-            self.t_env.execute_sql(tables.flink_ddl(self.settings, table))
+            self._define(self.catalog.tables[result.changed_table], replace=True)
         return StatementResult(
             type(statement).__name__.lower(), result.message, None, result.columns, result.rows
         )
@@ -428,7 +434,7 @@ class ConfluentSession:
         )
 
     def _register(self, entry: tables.TableEntry) -> None:
-        ddl = tables.flink_ddl(self.settings, entry)  # refuses before the topic exists
+        ddl = tables.flink_ddl(self.settings, entry, self._scan_overrides)  # refuses first
         tables.provision(self.settings, entry)
         self.t_env.execute_sql(ddl)
         self.catalog.tables[entry.name] = self._with_computed_types(entry)
@@ -533,6 +539,12 @@ class ConfluentSession:
         if statement.key == ML_BATCH_SIZE_OPTION:
             self.ml_batch_size = parse_batch_size(statement.value)
             return StatementResult("set", f"{statement.key} = {self.ml_batch_size}")
+        scan_option = statement.key.removeprefix("sql.tables.")
+        if scan_option in tables.SCAN_OPTIONS:
+            self._scan_overrides[scan_option] = statement.value
+            for table in self.catalog.tables.values():
+                self._define(table, replace=True)
+            return StatementResult("set", f"{statement.key} = {statement.value}")
         key = SQL_OPTION_KEYS.get(statement.key, statement.key)
         if key.startswith("sql."):
             raise DialectError(f"option {statement.key!r} is not emulated")

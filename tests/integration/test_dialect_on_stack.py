@@ -169,6 +169,30 @@ def test_statements_have_names_and_statuses(
     assert rest.job_state(job_id) == "CANCELED"
 
 
+def test_session_scan_options_bound_the_next_statements(
+    local_stack: Settings, orders: None
+) -> None:
+    # A fresh session: its SET applies to its own statements from here on, as on Confluent.
+    bounded = ConfluentSession(local_stack, say=lambda message: None)
+    bounded.execute_script(
+        "SET 'sql.tables.scan.bounded.mode' = 'latest-offset';"
+        "SET 'client.statement-name' = 'copy-orders-so-far';"
+        "CREATE TABLE orders_so_far AS SELECT order_id, amount FROM orders;"
+    )
+    catalog = Catalog.for_state(local_stack.state_dir)
+    rest = FlinkRest(local_stack.flink_rest_url)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        status = {r.name: r.status for r in refresh(catalog, rest)}["copy-orders-so-far"]
+        if status != "RUNNING" and status != "PENDING":
+            break
+        time.sleep(2)
+    # Bounded at the offsets it found: the job copies what was there and finishes.
+    assert status == "COMPLETED"
+    records = read_until(local_stack, "orders_so_far", lambda got: len(got) >= len(ORDERS))
+    assert sorted(r.value["order_id"] for r in records) == [o[0] for o in ORDERS]
+
+
 def test_drop_table_removes_topic_and_subjects(
     local_stack: Settings, session: ConfluentSession
 ) -> None:
