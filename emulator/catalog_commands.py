@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from emulator.catalog import Catalog, Connection, Model, TableEntry
 from emulator.config import Settings
 from emulator.dialect.catalog_statements import (
+    AlterColumns,
     AlterOptions,
     AlterWatermark,
     CatalogStatement,
@@ -127,6 +128,7 @@ def execute(settings: Settings, catalog: Catalog, statement: CatalogStatement) -
         Drop: _drop,
         AlterOptions: _alter_options,
         AlterWatermark: _alter_watermark,
+        AlterColumns: _alter_columns,
         CreateConnection: _create_connection,
     }[type(statement)]
     return handler(settings, catalog, statement)
@@ -313,6 +315,37 @@ def _alter_watermark(
     catalog.save()
     what = "the default ($rowtime)" if statement.watermark is None else "the new one"
     return CommandResult(f"table `{table.name}`: watermark is {what}", changed_table=table.name)
+
+
+def _alter_columns(_settings: Settings, catalog: Catalog, statement: AlterColumns) -> CommandResult:
+    """Metadata and computed columns come and go freely: they are in no registered schema."""
+    table = _table(catalog, statement.table)
+    by_name = {c.name: c for c in table.columns}
+    for column in statement.added:
+        if column.name in by_name:
+            raise DialectError(f"column `{column.name}` already exists in `{table.name}`")
+        if column.physical:
+            raise DialectError(
+                f"column `{column.name}`: ALTER TABLE ... ADD takes metadata and computed "
+                "columns; a physical column belongs to the registered value schema (evolve it "
+                "with a producer's schema, then recreate the table)"
+            )
+    for name in statement.dropped:
+        if name not in by_name:
+            raise DialectError(f"column `{name}` is not a column of `{table.name}`")
+        if by_name[name].physical:
+            raise DialectError(
+                f"column `{name}` is physical (part of the registered schema); only metadata "
+                "and computed columns can be dropped"
+            )
+        if table.watermark is not None and table.watermark[0] == name:
+            raise DialectError(f"column `{name}` carries the watermark; DROP WATERMARK first")
+    table.columns = [c for c in table.columns if c.name not in statement.dropped]
+    table.columns += statement.added
+    catalog.save()
+    what = "added" if statement.added else "dropped"
+    names = ", ".join(f"`{n}`" for n in [c.name for c in statement.added] + statement.dropped)
+    return CommandResult(f"table `{table.name}`: {names} {what}", changed_table=table.name)
 
 
 def _create_connection(

@@ -106,6 +106,19 @@ def run_demo(settings: Settings, args: argparse.Namespace, up_started: float) ->
             "interval join emits them once the watermark passes their window, i.e. when newer "
             "records arrive (as on Confluent Cloud)."
         )
+    _say_model_quality(settings)
+
+
+def _say_model_quality(settings: Settings) -> None:
+    """An ML_EVALUATE-style summary of the predictions against the transactions' isFraud."""
+    from emulator.compare import load_topic
+    from emulator.evaluate import evaluate, format_metrics
+    from pyflink_jobs.pipeline import PREDICTIONS_TOPIC
+
+    rows = load_topic(
+        PREDICTIONS_TOPIC, settings.bootstrap_servers, settings.schema_registry_url, 2.0
+    )
+    _say(format_metrics(evaluate(rows), title=f"==> Model quality on {PREDICTIONS_TOPIC}"))
 
 
 def _watch_live(settings: Settings, watch) -> None:

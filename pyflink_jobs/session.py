@@ -9,6 +9,7 @@ to that version's endpoint.
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 import queue
 import re
@@ -412,14 +413,27 @@ class ConfluentSession:
         return self._passthrough(parsed, name)
 
     def _catalog_command(self, statement) -> StatementResult:
+        before = copy.deepcopy(self.catalog.tables)
         result = catalog_commands.execute(self.settings, self.catalog, statement)
         if result.dropped_table:
             self.t_env.execute_sql(f"DROP TABLE IF EXISTS `{result.dropped_table}`")
         if result.changed_table:
-            self._define(self.catalog.tables[result.changed_table], replace=True)
+            self._redefine(result.changed_table, before[result.changed_table])
         return StatementResult(
             type(statement).__name__.lower(), result.message, None, result.columns, result.rows
         )
+
+    def _redefine(self, name: str, previous: tables.TableEntry) -> None:
+        """Declare an altered table to Flink; if Flink refuses it, the table stays as it was."""
+        try:
+            self._define(self.catalog.tables[name], replace=True)
+        except Exception:
+            self.catalog.tables[name] = previous
+            self.catalog.save()
+            self._define(previous, replace=True)
+            raise
+        self.catalog.tables[name] = self._with_computed_types(self.catalog.tables[name])
+        self.catalog.save()
 
     # --- statements ---------------------------------------------------------------------------
 

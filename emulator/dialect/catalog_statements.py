@@ -10,10 +10,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from emulator.dialect.statements import ColumnDef, parse_column_definitions
 from emulator.dialect.text import (
     DialectError,
     matching_paren,
     parse_options,
+    split_top_level,
     string_literal,
     unquote,
 )
@@ -67,6 +69,15 @@ class AlterWatermark:
 
 
 @dataclass(frozen=True)
+class AlterColumns:
+    """ALTER TABLE ... ADD (columns) or DROP (names): metadata and computed columns only."""
+
+    table: str
+    added: list[ColumnDef] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class CreateConnection:
     name: str
     options: dict[str, str]
@@ -75,7 +86,14 @@ class CreateConnection:
 
 
 CatalogStatement = (
-    Show | Describe | ShowCreate | Drop | AlterOptions | AlterWatermark | CreateConnection
+    Show
+    | Describe
+    | ShowCreate
+    | Drop
+    | AlterOptions
+    | AlterWatermark
+    | AlterColumns
+    | CreateConnection
 )
 
 
@@ -128,6 +146,19 @@ def parse_catalog_statement(text: str) -> CatalogStatement | None:
     return None
 
 
+def _parse_alter_columns(table: str, rest: str) -> AlterColumns | None:
+    """`ADD col ...`, `ADD (col ..., col ...)`, `DROP col`, `DROP (col, col)`; else None."""
+    match = re.match(r"(?is)^(ADD|DROP)\s+(?:COLUMN\s+)?(.+)$", rest)
+    if match is None:
+        return None
+    body = match.group(2).strip()
+    if body.startswith("(") and matching_paren(body, 0) == len(body) - 1:
+        body = body[1:-1]
+    if match.group(1).upper() == "ADD":
+        return AlterColumns(table, added=parse_column_definitions(body))
+    return AlterColumns(table, dropped=[unquote(c) for c in split_top_level(body)])
+
+
 def _parse_alter(kind: str, name: str, rest: str) -> CatalogStatement:
     rest = rest.strip()
     if kind == "TABLE":
@@ -138,6 +169,9 @@ def _parse_alter(kind: str, name: str, rest: str) -> CatalogStatement:
         )
         if watermark:
             return AlterWatermark(name, (unquote(watermark.group(1)), watermark.group(2).strip()))
+        columns = _parse_alter_columns(name, rest)
+        if columns is not None:
+            return columns
     if re.match(r"(?is)^SET\s*\(", rest):
         options, tail = _with_options(rest, f"ALTER {kind} ... SET")
         if tail:
@@ -145,6 +179,11 @@ def _parse_alter(kind: str, name: str, rest: str) -> CatalogStatement:
         return AlterOptions(kind, name, options)
     raise DialectError(
         f"ALTER {kind} {name}: only SET ('key' = 'value', ...)"
-        + (", MODIFY WATERMARK FOR ... AS ... and DROP WATERMARK" if kind == "TABLE" else "")
+        + (
+            ", MODIFY WATERMARK FOR ... AS ..., DROP WATERMARK, ADD (column, ...) and "
+            "DROP (column, ...)"
+            if kind == "TABLE"
+            else ""
+        )
         + " are emulated"
     )

@@ -194,6 +194,14 @@ def _parse_columns(body: str) -> tuple[list[ColumnDef], list[str], tuple[str, st
     return columns, primary_key, watermark
 
 
+def parse_column_definitions(body: str) -> list[ColumnDef]:
+    """Column definitions alone, as ALTER TABLE ... ADD lists them (no keys or watermarks)."""
+    columns, primary_key, watermark = _parse_columns(body)
+    if primary_key or watermark is not None:
+        raise DialectError("ALTER TABLE ... ADD takes columns only; use MODIFY WATERMARK")
+    return columns
+
+
 _AS_QUERY = re.compile(r"(?is)AS\s+(SELECT|WITH)\b")
 
 

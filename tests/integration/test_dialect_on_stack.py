@@ -436,3 +436,53 @@ def test_a_ctas_column_avro_cannot_name_is_refused_before_the_topic_exists(
         session.execute_script("CREATE TABLE unnamed AS SELECT amt + 1 FROM unnamed_src;")
     assert "unnamed" not in list_topics(local_stack.bootstrap_servers)
     assert "unnamed" not in session.catalog.tables
+
+
+def test_alter_table_adds_and_drops_metadata_and_computed_columns(
+    local_stack: Settings, session: ConfluentSession
+) -> None:
+    session.execute_script(
+        "CREATE TABLE ledger (entry_id INT, amount DOUBLE) DISTRIBUTED INTO 1 BUCKETS;"
+    )
+    registry = SchemaRegistryClient({"url": local_stack.schema_registry_url})
+    value = AvroSerializer(registry, registry.get_latest_version("ledger-value").schema.schema_str)
+    producer = Producer({"bootstrap.servers": local_stack.bootstrap_servers})
+    for entry_id in range(3):
+        producer.produce(
+            "ledger",
+            value=value(
+                {"entry_id": entry_id, "amount": entry_id + 0.5},
+                SerializationContext("ledger", MessageField.VALUE),
+            ),
+        )
+    assert producer.flush(30) == 0
+
+    session.execute_script(
+        "ALTER TABLE ledger ADD (record_offset BIGINT METADATA FROM 'offset' VIRTUAL, "
+        "amount_cents AS CAST(amount * 100 AS INT));"
+    )
+    described = session.execute_script("DESCRIBE ledger;")[-1]
+    assert [row[:2] for row in described.rows] == [
+        ("entry_id", "INT"),
+        ("amount", "DOUBLE"),
+        ("record_offset", "BIGINT"),
+        ("amount_cents", "INT"),
+    ]
+    # The registered schema is untouched: metadata and computed columns are not in it.
+    assert registry.get_latest_version("ledger-value").version == 1
+
+    session.execute_script(
+        "CREATE TABLE ledger_view AS SELECT entry_id, record_offset, amount_cents FROM ledger;"
+    )
+    records = read_until(local_stack, "ledger_view", lambda got: len(got) >= 3)
+    rows = sorted((r.value["entry_id"], r.value["amount_cents"]) for r in records)
+    assert rows == [(0, 50), (1, 150), (2, 250)]
+    assert sorted(r.value["record_offset"] for r in records) == [0, 1, 2]
+
+    with pytest.raises(StatementError, match="physical"):
+        session.execute_script("ALTER TABLE ledger ADD note STRING;")
+    with pytest.raises(StatementError, match="no_such_column"):
+        session.execute_script("ALTER TABLE ledger ADD broken AS no_such_column + 1;")
+    session.execute_script("ALTER TABLE ledger DROP (record_offset, amount_cents);")
+    described = session.execute_script("DESCRIBE ledger;")[-1]
+    assert [row[0] for row in described.rows] == ["entry_id", "amount"]

@@ -34,6 +34,7 @@ STATEMENT_KINDS = {
     "Drop",
     "AlterOptions",
     "AlterWatermark",
+    "AlterColumns",
     "CreateConnection",
 }
 KNOWN_KEYS = {
