@@ -145,8 +145,8 @@ class EndpointClient:
         raise AssertionError("unreachable: the loop returns or raises")
 
 
-class AzureMLPredict(TableFunction):
-    """Confluent's behaviour: one request per row."""
+class _CallsEndpoint:
+    """What both ML_PREDICT functions share: a model's codec and its endpoint's client."""
 
     def __init__(self, codec: ModelCodec, client: EndpointClient) -> None:
         self.codec = codec
@@ -157,6 +157,10 @@ class AzureMLPredict(TableFunction):
 
     def close(self) -> None:
         self.client.close()
+
+
+class AzureMLPredict(_CallsEndpoint, TableFunction):
+    """Confluent's behaviour: one request per row."""
 
     def eval(self, *arguments: Any):
         yield self.codec.decode(self.client.post(self.codec.encode(arguments)))
@@ -173,22 +177,12 @@ def _python_values(column: pd.Series, sql_type: str) -> list[Any]:
     return values
 
 
-class AzureMLBatchPredict(ScalarFunction):
+class AzureMLBatchPredict(_CallsEndpoint, ScalarFunction):
     """The local extension: one request for a whole Arrow batch of rows.
 
     A vectorized (pandas) function returning one ROW per input row; the statement unnests it
     (see `rewrite_ml_predict`), so the columns are the same as with the one-row function.
     """
-
-    def __init__(self, codec: ModelCodec, client: EndpointClient) -> None:
-        self.codec = codec
-        self.client = client
-
-    def open(self, function_context: Any) -> None:
-        self.client.open(function_context, self.codec.headers())
-
-    def close(self) -> None:
-        self.client.close()
 
     def eval(self, *columns: pd.Series) -> pd.DataFrame:
         inputs = [

@@ -91,6 +91,11 @@ def read_until(settings: Settings, topic: str, done, timeout: float = 240.0) -> 
 def stop_jobs_after_module() -> Iterator[None]:
     """Each test module's continuous statements end with it, so task slots stay free."""
     yield
+    cancel_running_jobs()
+
+
+def cancel_running_jobs() -> None:
+    """Cancel every running job of the test stacks, freeing their task slots."""
     for settings in _RUNNING_STACKS:
         rest = FlinkRest(settings.flink_rest_url)
         try:

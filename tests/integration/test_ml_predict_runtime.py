@@ -27,7 +27,7 @@ from emulator.statement_status import refresh
 from pyflink_jobs.ml_predict import METRIC_GROUP
 from pyflink_jobs.session import ConfluentSession
 
-from .conftest import read_until
+from .conftest import cancel_running_jobs, read_until
 
 pytestmark = pytest.mark.integration
 
@@ -100,6 +100,13 @@ class ScriptedEndpoint:
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+@pytest.fixture(autouse=True)
+def stop_jobs_after_each_test() -> Iterator[None]:
+    """Each scoring statement here takes up to 4 of the cluster's 12 slots: free them."""
+    yield
+    cancel_running_jobs()
 
 
 @pytest.fixture(scope="module")
