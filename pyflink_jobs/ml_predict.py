@@ -9,6 +9,7 @@ a whole Arrow batch per request instead, through a vectorized function.
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -114,15 +115,28 @@ class EndpointClient:
         if self._session is not None:
             self._session.close()
 
+    def _send(self, body: bytes) -> requests.Response:
+        """POST once, and once more on a new connection if the first could not be used.
+
+        A kept-alive connection the server closed while it sat in the pool fails on reuse;
+        that is the client's transport, not an answer from the endpoint.
+        """
+        assert self._session is not None, "open() first"
+        post = functools.partial(
+            self._session.post, self.endpoint.url, data=body, timeout=self.settings.client_timeout
+        )
+        try:
+            return post()
+        except requests.ConnectionError:
+            return post()
+
     def post(self, body: bytes) -> bytes:
         assert self._session is not None, "open() first"
         for attempt in range(self.settings.retry_count + 1):
             self._requests.inc()
             started = time.perf_counter()
             try:
-                response = self._session.post(
-                    self.endpoint.url, data=body, timeout=self.settings.client_timeout
-                )
+                response = self._send(body)
             except requests.RequestException as error:
                 self._unreachable.inc()
                 raise PredictionError(
