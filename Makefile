@@ -84,7 +84,7 @@ format: setup
 
 bench: setup
 	@$(PY) -m benchmarks.pipeline_end_to_end
-	@$(PY) -m benchmarks.produce_throughput --rows 100000
+	@$(PY) -m benchmarks.produce_throughput
 
 lock:
 	@{ echo "# Locked from requirements.in with pip freeze (Python 3.11). Regenerate with: make lock"; \
