@@ -33,7 +33,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -484,7 +484,6 @@ class Options:
     latency_seconds: float
     latency_rate: float | None
     onnx_rows: int
-    startup_steps: tuple[float, ...] = ()  # filled in once the stack is up
 
 
 def start_stack(folder: Path, batch_size: int) -> tuple[Settings, tuple[float, ...]]:
@@ -519,9 +518,16 @@ def failed_statements(settings: Settings) -> list[str]:
 
 
 def measure_mode(
-    settings: Settings, folder: Path, data: GeneratedFiles, options: Options, mode: str
+    settings: Settings,
+    folder: Path,
+    data: GeneratedFiles,
+    options: Options,
+    mode: str,
+    steps: tuple[float, ...],
+    memory: PeakMemory,
 ) -> ModeResult:
-    """Throughput, the model alone, the endpoint alone, then latency, on a running stack."""
+    """Throughput, the model alone, the endpoint alone, then latency, on a running stack
+    (`steps`: how long starting it took; `memory` samples it)."""
     batch_size = options.batch_size if mode == "batched" else 1
     decode = AvroDecoder(settings.schema_registry_url)
     _say(f"==> {mode}: throughput, {options.rows:,} transactions at full speed")
@@ -547,7 +553,7 @@ def measure_mode(
         batch_size=batch_size,
         onnx_batch=options.batch_size,
         startup=Startup(
-            *options.startup_steps,
+            *steps,
             first_prediction=(run.throughput.first_ms - run.throughput.produce_started_ms) / 1000,
         ),
         throughput=run.throughput,
@@ -560,7 +566,7 @@ def measure_mode(
         flink_latency_ms=calls[1],
         probes=probes,
         latency=latency,
-        peak_memory_bytes=0,
+        peak_memory_bytes=memory.peak_bytes,
         failures=failures,
     )
 
@@ -576,12 +582,9 @@ def run_mode(mode: str, options: Options) -> ModeResult:
         settings, steps = start_stack(folder, batch_size)
         try:
             with PeakMemory(settings) as memory:
-                result = measure_mode(
-                    settings, folder, data, replace(options, startup_steps=steps), mode
-                )
+                return measure_mode(settings, folder, data, options, mode, steps, memory)
         finally:
             stack.down(settings)
-    return replace(result, peak_memory_bytes=memory.peak_bytes)
 
 
 def _model_calls(settings: Settings) -> tuple[float, float]:
@@ -615,8 +618,7 @@ def _headline(result: ModeResult) -> list[list[str]]:
         ["transactions replayed at full speed (event-time stamps)", f"{t.replayed:,}", ""],
         ["scored", f"{t.scored:,}", ""],
         [
-            "transactions joined to their identity row (the rest of those rows came after the "
-            "watermark had passed them: see below)",
+            "identity rows joined to their transaction (the others left the LEFT join unmatched)",
             f"{t.joined:,} of {t.identities:,}",
             "all",
         ],
