@@ -2,6 +2,8 @@
 
 2,000 synthetic transactions and their identities go through the unchanged SQL files
 (pyflink_jobs/sql/): CREATE TABLE, LEFT interval join, time features, CREATE MODEL, ML_PREDICT.
+They are replayed as `make up` does: at full speed with event-time record timestamps, after
+the running statements' sources had no data for longer than Flink's 15 s idle timeout.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from tests.integration.conftest import read_until
 pytestmark = pytest.mark.integration
 
 ROWS = 2_000
+# Longer than the 15 s source idle timeout Confluent starts with (and our session default).
+QUIET_BEFORE_REPLAY_SECONDS = 20
 JOIN_WINDOW_MS = 60_000
 SENTINEL_ID_BASE = 9_000_000
 IDENTITY_FIELDS = [c.name for c in IDENTITY_COLUMNS if c.name != KEY_COLUMN]
@@ -94,12 +98,14 @@ def pipeline_run(local_stack: Settings, tmp_path_factory: pytest.TempPathFactory
     data_dir = tmp_path_factory.mktemp("ieee-cis")
     generate(ROWS, data_dir, seed=2024)
     run_pipeline(local_stack, say=lambda message: None)
+    time.sleep(QUIET_BEFORE_REPLAY_SECONDS)
     produce_dataset(
         local_stack.bootstrap_servers,
         local_stack.schema_registry_url,
         data_dir,
         local_stack.state_dir / "dead-letters",
         show_progress=False,
+        timestamps="event",
     )
     transactions = read_until(local_stack, "transactions", lambda r: len(r) >= ROWS)
     identity_count = sum(1 for _ in (data_dir / "train_identity.csv").open()) - 1

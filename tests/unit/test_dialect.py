@@ -485,7 +485,8 @@ def test_pipeline_predictions_call_the_model_with_its_features() -> None:
 
 
 def test_join_rowtime_is_quoted() -> None:
-    (text,) = _statements(SQL_DIR / "02_join.sql")
+    no_idleness, text = _statements(SQL_DIR / "02_join.sql")
+    assert no_idleness == "SET 'sql.tables.scan.idle-timeout' = '0'"
     rewritten = rewrite_expressions(text)
     assert "i.`$rowtime` BETWEEN t.`$rowtime` - INTERVAL '1' MINUTE" in rewritten
 
