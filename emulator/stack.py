@@ -1,19 +1,24 @@
 """The whole local stack: start in dependency order, stop in reverse, report health.
 
-Kafka first (the registry stores schemas in it), then the Schema Registry, the Flink session
-cluster and the model server.
+Three chains start side by side, since only the registry depends on another service: Kafka
+then the Schema Registry (it stores schemas in Kafka), the Flink session cluster, and the
+model server (which trains the demo model first if there is none). Most of a start is JVMs
+warming up and waiting on each other's ports, so overlapping them shortens `make up`.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from emulator import config, model_endpoint
 from emulator.config import Settings
 from emulator.flink import cluster
 from emulator.kafka import broker
-from emulator.process import ManagedProcess, ServiceError
+from emulator.process import ManagedProcess
 from emulator.schema_registry import service as schema_registry
 
 SERVICE_NAMES = [
@@ -55,31 +60,62 @@ _HEALTH: dict[str, Callable[[Settings], bool]] = {
 }
 
 
+Step = tuple[str, Callable[[], object]]
+
+
 def up(settings: Settings, say: Callable[[str], None] = print) -> None:
     """Start every service that is not already running; on a failed start, stop what started."""
     config.save(settings)
-    steps: list[tuple[str, Callable[[], object]]] = [
-        (f"Kafka broker (KRaft) on {settings.bootstrap_servers}", lambda: broker.start(settings)),
-        (
-            f"Schema Registry on {settings.schema_registry_url}",
-            lambda: schema_registry.start(settings),
-        ),
-        (
-            f"Flink session cluster, REST and web UI on {settings.flink_rest_url}",
-            lambda: cluster.start(settings),
-        ),
-        (
-            f"Model server (Azure ML endpoint) on {settings.model_server_url}",
-            lambda: model_endpoint.start(settings, say),
-        ),
+    say = _one_line_at_a_time(say)
+    chains: list[list[Step]] = [
+        [
+            (
+                f"Kafka broker (KRaft) on {settings.bootstrap_servers}",
+                lambda: broker.start(settings),
+            ),
+            (
+                f"Schema Registry on {settings.schema_registry_url}",
+                lambda: schema_registry.start(settings),
+            ),
+        ],
+        [
+            (
+                f"Flink session cluster, REST and web UI on {settings.flink_rest_url}",
+                lambda: cluster.start(settings),
+            )
+        ],
+        [
+            (
+                f"Model server (Azure ML endpoint) on {settings.model_server_url}",
+                lambda: model_endpoint.start(settings, say),
+            )
+        ],
     ]
-    try:
-        for description, start in steps:
-            say(f"==> {description}")
-            start()
-    except ServiceError:
+    with ThreadPoolExecutor(max_workers=len(chains)) as pool:
+        outcomes = [pool.submit(_start_in_order, chain, say) for chain in chains]
+    failures = [f.exception() for f in outcomes if f.exception() is not None]
+    if failures:
         down(settings)
-        raise
+        raise failures[0]
+
+
+def _one_line_at_a_time(say: Callable[[str], None]) -> Callable[[str], None]:
+    """`say` for several threads: print() writes the text and its newline apart."""
+    lock = threading.Lock()
+
+    def locked(message: str) -> None:
+        with lock:
+            say(message)
+
+    return locked
+
+
+def _start_in_order(chain: list[Step], say: Callable[[str], None]) -> None:
+    for description, start in chain:
+        say(f"==> {description}")
+        began = time.monotonic()
+        start()
+        say(f"    ready in {time.monotonic() - began:.1f} s: {description}")
 
 
 def down(settings: Settings) -> list[str]:

@@ -120,13 +120,15 @@ def start(settings: Settings) -> list[ManagedProcess]:
     env = _env(settings)
     jobmanager = ManagedProcess(JOBMANAGER, settings)
     jobmanager.start(["bash", str(bin_dir / "jobmanager.sh"), "start-foreground"], env)
+    # The TaskManager retries its registration until the JobManager answers, so both JVMs
+    # can warm up at once.
+    taskmanager = ManagedProcess(TASKMANAGER, settings)
+    taskmanager.start(["bash", str(bin_dir / "taskmanager.sh"), "start-foreground"], env)
     jobmanager.wait_ready(
         lambda: requests.get(f"{settings.flink_rest_url}/config", timeout=2).ok,
         timeout=90,
         what=f"REST API on {settings.flink_rest_url}",
     )
-    taskmanager = ManagedProcess(TASKMANAGER, settings)
-    taskmanager.start(["bash", str(bin_dir / "taskmanager.sh"), "start-foreground"], env)
     taskmanager.wait_ready(
         lambda: is_ready(settings), timeout=90, what="a TaskManager registered with slots"
     )
