@@ -6,17 +6,22 @@ trained on a synthetic training set (its own seed, separate from the replayed da
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import requests
 
 from emulator.config import PROJECT_ROOT, Settings
-from emulator.process import ManagedProcess
+from emulator.process import ManagedProcess, ServiceError
 
 NAME = "model-server"
 DEFAULT_SCORING_SCRIPT = PROJECT_ROOT / "model_server" / "score.py"
 TRAINING_ROWS = 20_000
 TRAINING_SEED = 7
+# Azure ML's inference server takes its gunicorn worker count from WORKER_COUNT (default 1).
+# Two here: one row per request is bound by Python's per-request cost, not by ONNX.
+WORKER_COUNT_VARIABLE = "WORKER_COUNT"
+DEFAULT_WORKER_COUNT = 2
 
 
 def model_file(settings: Settings) -> Path:
@@ -35,6 +40,14 @@ def ensure_model(settings: Settings, say=print) -> None:
     files = generate(TRAINING_ROWS, training_dir, seed=TRAINING_SEED)
     report = train(files.transaction_path, files.identity_path, settings.model_dir)
     say(f"  model ready: {model_file(settings)} (held-out AUC {report.auc:.3f})")
+
+
+def worker_count() -> int:
+    """Server processes, from WORKER_COUNT as Azure ML reads it; a clear error if not a count."""
+    value = os.environ.get(WORKER_COUNT_VARIABLE, str(DEFAULT_WORKER_COUNT))
+    if not value.strip().isdigit() or int(value) < 1:
+        raise ServiceError(f"{WORKER_COUNT_VARIABLE}={value!r}: give a whole number >= 1")
+    return int(value)
 
 
 def is_ready(settings: Settings) -> bool:
@@ -56,9 +69,8 @@ def start(settings: Settings, say=print) -> ManagedProcess:
         settings.host,
         "--port",
         str(settings.ports.model_server),
-        # Two processes: one row per request is bound by Python's per-request cost, not ONNX.
         "--workers",
-        "2",
+        str(worker_count()),
     ]
     process.start(command, env={"CCFLINK_MODEL_API_KEYS": settings.model_api_key()})
     process.wait_ready(lambda: is_ready(settings), timeout=60, what="GET / answering Healthy")
