@@ -8,6 +8,7 @@ Python workers and jobs keep running after the client that submitted them exits.
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ import requests
 import yaml
 
 from emulator.config import Settings
-from emulator.process import ManagedProcess
+from emulator.process import ManagedProcess, ServiceError
 
 JOBMANAGER = "flink-jobmanager"
 TASKMANAGER = "flink-taskmanager"
@@ -78,6 +79,19 @@ def overrides(settings: Settings) -> dict[str, Any]:
     }
 
 
+def flink_properties(text: str) -> dict[str, Any]:
+    """`key: value` lines, as the official Flink image takes them in FLINK_PROPERTIES."""
+    properties: dict[str, Any] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        key, colon, value = line.partition(":")
+        if not colon or not key.strip():
+            raise ServiceError(f"FLINK_PROPERTIES line {number}: {line!r} is not 'key: value'")
+        properties[key.strip()] = yaml.safe_load(value) if value.strip() else ""
+    return properties
+
+
 def write_flink_conf(target: Path, settings_overrides: dict[str, Any]) -> None:
     """Copy PyFlink's packaged conf/ to `target` and apply flat keys ("rest.port") to it.
 
@@ -93,9 +107,13 @@ def write_flink_conf(target: Path, settings_overrides: dict[str, Any]) -> None:
 
 
 def write_config(settings: Settings) -> Path:
-    """The stack's Flink configuration in the state folder; returns the conf folder."""
+    """The stack's Flink configuration in the state folder; returns the conf folder.
+
+    FLINK_PROPERTIES (e.g. "taskmanager.numberOfTaskSlots: 24") goes on top of ours.
+    """
     target = conf_dir(settings)
-    write_flink_conf(target, overrides(settings))
+    user_properties = flink_properties(os.environ.get("FLINK_PROPERTIES", ""))
+    write_flink_conf(target, overrides(settings) | user_properties)
     for folder in ("tmp", "web", "checkpoints"):
         (settings.state_dir / "flink" / folder).mkdir(parents=True, exist_ok=True)
     return target
