@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import requests
 from pyflink.table import DataTypes
@@ -110,6 +111,19 @@ class EndpointClient:
         )
         if self.endpoint.deployment:
             self._session.headers["azureml-model-deployment"] = self.endpoint.deployment
+        self._resolve_environment()
+
+    def _resolve_environment(self) -> None:
+        """Take the proxy and CA bundle settings from the environment once, for the one URL.
+
+        requests would otherwise scan the whole environment (and look for a ~/.netrc) on every
+        request: 0.1-0.15 CPU ms per one-row request, more with a larger environment.
+        """
+        assert self._session is not None
+        found = self._session.merge_environment_settings(self.endpoint.url, {}, None, None, None)
+        self._session.proxies = found["proxies"]
+        self._session.verify = found["verify"]
+        self._session.trust_env = False
 
     def close(self) -> None:
         if self._session is not None:
@@ -185,7 +199,9 @@ def _python_values(column: pd.Series, sql_type: str) -> list[Any]:
 
     Arrow hands a nullable integer column over as floats with NaN; give back ints.
     """
-    values = column.astype(object).where(column.notna(), None).tolist()
+    values = column.tolist()
+    for position in np.flatnonzero(column.isna().to_numpy()):
+        values[position] = None
     if isinstance(flink_type(sql_type), _INTEGER_TYPES):
         return [None if v is None else int(v) for v in values]
     return values
@@ -203,10 +219,9 @@ class AzureMLBatchPredict(_CallsEndpoint, ScalarFunction):
             _python_values(column, sql_type)
             for column, (_, sql_type) in zip(columns, self.codec.input_columns, strict=True)
         ]
-        rows = list(zip(*inputs, strict=True))
-        answers = self.codec.decode_batch(
-            self.client.post(self.codec.encode_batch(rows)), len(rows)
-        )
+        # Encoded column by column: each column's type is checked once, not once per row.
+        body = self.codec.encode_columns(inputs)
+        answers = self.codec.decode_batch(self.client.post(body), len(columns[0]))
         names = [name for name, _ in self.codec.output_columns]
         return pd.DataFrame(answers, columns=names)
 

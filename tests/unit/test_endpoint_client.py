@@ -87,3 +87,19 @@ def test_an_endpoint_that_is_down_is_reported_unreachable() -> None:
         port = taken.getsockname()[1]
     with pytest.raises(PredictionError, match=r"endpoint http://127.0.0.1:\d+/score unreachable"):
         _client(f"http://127.0.0.1:{port}/score").post(b"{}")
+
+
+def test_proxy_settings_are_read_from_the_environment_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "bypassed.example")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/bundle.pem")
+    proxied = _client("https://endpoint.example/score")._session
+    bypassed = _client("https://bypassed.example/score")._session
+    assert proxied is not None and bypassed is not None
+    assert proxied.proxies["https"] == "http://proxy.example:3128"
+    assert proxied.verify == "/etc/ssl/bundle.pem"
+    assert "https" not in bypassed.proxies
+    # Not looked up again per request: later changes to the environment do not apply.
+    assert not proxied.trust_env

@@ -18,6 +18,7 @@ from pyflink_jobs.ml_formats import (
     PredictionError,
     UnsupportedInputError,
     batch_request_body,
+    batch_request_body_by_column,
     check_input_types,
     coerce_output,
     default_output_format,
@@ -267,6 +268,46 @@ def test_batch_body_has_one_row_per_index() -> None:
         batch_request_body("JSON", COLUMNS, [ROW])
     with pytest.raises(ValueError, match="at least one"):
         batch_request_body(None, COLUMNS, [])
+
+
+def test_batch_body_by_column_is_the_per_value_encoding_byte_for_byte() -> None:
+    types = ["DOUBLE", "INT", "STRING", "BOOLEAN", "DECIMAL(10, 2)", "DATE", "BYTES", "BIGINT"]
+    columns = [f"c{i}" for i in range(len(types))]
+    rows = [
+        [68.5, 3, "W", True, Decimal("1.25"), dt.date(1970, 1, 11), b"\x00\xff", 2**40],
+        [float("nan"), None, None, None, None, None, None, None],
+        [float("inf"), -7, 'é,"x"', False, Decimal("NaN"), dt.date(2024, 2, 29), b"", 0],
+        [None, 0, "", False, Decimal("-0.5"), None, bytearray(b"a"), -1],
+    ]
+    # What the per-value encoder gives, each value with its declared type, as the body was built.
+    data = [[encode_value(v, t) for v, t in zip(row, types, strict=True)] for row in rows]
+    frame = {"index": [0, 1, 2, 3], "columns": columns, "data": data}
+    expected = json.dumps(
+        {"input_data": frame}, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode()
+    by_column = [list(values) for values in zip(*rows, strict=True)]
+
+    assert batch_request_body_by_column(None, columns, by_column, sql_types=types)[0] == expected
+    assert batch_request_body(None, columns, rows, sql_types=types)[0] == expected
+    codec = ModelCodec.create(list(zip(columns, types, strict=True)), [("y", "INT")])
+    assert codec.encode_columns(by_column) == codec.encode_batch(rows) == expected
+    for number, row in enumerate(rows):
+        frame = {"index": [0], "columns": columns, "data": [data[number]]}
+        one = json.dumps({"input_data": frame}, separators=(",", ":"), ensure_ascii=False)
+        assert codec.encode(row) == one.encode()
+
+
+def test_batch_body_by_column_checks_columns_and_types() -> None:
+    with pytest.raises(ValueError, match="1 values for 2 model INPUT"):
+        batch_request_body_by_column(None, COLUMNS, [[1.0]])
+    with pytest.raises(ValueError, match="at least one"):
+        batch_request_body_by_column(None, COLUMNS, [[], []])
+    with pytest.raises(ValueError, match="pandas"):
+        batch_request_body_by_column("CSV", COLUMNS, [[1.0], ["W"]])
+    with pytest.raises(UnsupportedInputError, match=UNSUPPORTED_INPUT):
+        batch_request_body_by_column(None, ["t"], [[None]], sql_types=["TIMESTAMP(3)"])
+    with pytest.raises(UnsupportedInputError, match=UNSUPPORTED_INPUT):
+        batch_request_body_by_column(None, ["t"], [[dt.datetime(2024, 1, 1)]])
 
 
 # ---------------------------------------------------------------- JSON-ARRAY responses

@@ -33,6 +33,7 @@ def test_nulls_become_none_and_integers_stay_integers() -> None:
     assert _python_values(pd.Series([1.0, float("nan"), 3.0]), "INT") == [1, None, 3]
     assert _python_values(pd.Series([1.5, float("nan")]), "DOUBLE") == [1.5, None]
     assert _python_values(pd.Series(["W", None]), "STRING") == ["W", None]
+    assert _python_values(pd.Series([1, None], dtype="Int64"), "BIGINT") == [1, None]
 
 
 def test_a_batch_is_one_request_and_one_output_row_per_input_row() -> None:
@@ -50,6 +51,23 @@ def test_a_batch_is_one_request_and_one_output_row_per_input_row() -> None:
     assert body["input_data"]["data"] == [[10.5, 1, "W"], [None, 2, "C"], [2.0, None, None]]
     assert list(frame.columns) == ["label", "score"]
     assert frame.values.tolist() == [[1, 10.5], [0, 0.0], [0, 2.0]]
+
+
+def test_a_batch_sends_each_row_as_the_one_row_path_sends_it() -> None:
+    client = RecordingClient()
+    function = AzureMLBatchPredict(CODEC, client)  # type: ignore[arg-type]
+    amounts = [10.5, float("nan"), float("inf"), 2.0]
+    counts = [1.0, 2.0, float("nan"), -4.0]
+    products = ["W", "é", None, ""]
+
+    function.eval(pd.Series(amounts), pd.Series(counts), pd.Series(products))
+
+    one_row = [
+        json.loads(CODEC.encode(row))["input_data"]["data"][0]
+        for row in [(10.5, 1, "W"), (None, 2, "é"), (float("inf"), None, None), (2.0, -4, "")]
+    ]
+    assert client.bodies[0]["input_data"]["data"] == one_row
+    assert one_row[2] == [None, None, None]
 
 
 def test_only_pandas_in_and_json_array_out_accept_batches() -> None:
