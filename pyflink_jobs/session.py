@@ -334,6 +334,10 @@ class ConfluentSession:
         config.set("python.executable", self.settings.python)
         # One slot per statement: the client's default would be this machine's core count.
         config.set("parallelism.default", "1")
+        # Chained operators hand records over without a defensive copy: Flink's SQL operators
+        # do not hold on to a record they passed on. A copy per record per operator saved;
+        # BENCHMARKS.md has the effect on the pipeline.
+        config.set("pipeline.object-reuse", "true")
         for key, value in CONFLUENT_SESSION_DEFAULTS.items():
             config.set(key, value)
         return t_env
