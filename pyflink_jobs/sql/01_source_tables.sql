@@ -2,6 +2,9 @@
 -- No connector options: on Confluent (and here) CREATE TABLE creates the topic and registers
 -- the key and value schemas. DISTRIBUTED BY makes TransactionID the Kafka key; without a
 -- primary key the tables are append-only, which the interval join needs.
+-- 'kafka.retention.time' = '0' keeps records forever: `make up` stamps them with TransactionDT,
+-- months in the past, and with the default of 7 days the broker's retention check deletes
+-- most of a full replay before the join has read it (on Confluent Cloud too).
 
 CREATE TABLE transactions (
   TransactionID  INT NOT NULL,
@@ -60,7 +63,7 @@ CREATE TABLE transactions (
   M8             STRING,
   M9             STRING
 ) DISTRIBUTED BY HASH(TransactionID) INTO 6 BUCKETS
-WITH ('changelog.mode' = 'append');
+WITH ('changelog.mode' = 'append', 'kafka.retention.time' = '0');
 
 CREATE TABLE identities (
   TransactionID INT NOT NULL,
@@ -105,4 +108,4 @@ CREATE TABLE identities (
   DeviceType    STRING,
   DeviceInfo    STRING
 ) DISTRIBUTED BY HASH(TransactionID) INTO 6 BUCKETS
-WITH ('changelog.mode' = 'append');
+WITH ('changelog.mode' = 'append', 'kafka.retention.time' = '0');

@@ -504,7 +504,7 @@ def test_source_tables_match_producer_columns() -> None:
         ]
         assert table.key_columns == ["TransactionID"]
         assert table.buckets == 6
-        assert table.options == {"changelog.mode": "append"}
+        assert table.options == {"changelog.mode": "append", "kafka.retention.time": "0"}
 
 
 def test_model_inputs_and_outputs_match_the_model_server() -> None:
