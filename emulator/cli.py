@@ -102,9 +102,9 @@ def run_demo(settings: Settings, args: argparse.Namespace, up_started: float) ->
         _say(f"First prediction {watch.first_arrival - up_started:.0f} s after `up` started.")
     if watch.count < transactions:
         _say(
-            "  The rest are transactions of the last minute without an identity row: a LEFT "
-            "interval join emits them once the watermark passes their window, i.e. when newer "
-            "records arrive (as on Confluent Cloud)."
+            "  The rest are the latest transactions without an identity row: a LEFT interval "
+            "join emits them once the watermark passes their window, and the watermark waits "
+            "for newer records on every partition of both topics (as on Confluent Cloud)."
         )
     _say_model_quality(settings)
 
