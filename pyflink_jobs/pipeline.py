@@ -70,11 +70,12 @@ class ArrivalWatch:
     """When to stop watching predictions: all expected arrived, or they stopped coming.
 
     Before the first one, wait `startup_timeout` (the jobs start their Python workers first);
-    after it, `idle_timeout` without a new one.
+    after it, `idle_timeout` without a new one: the latest transactions without an identity
+    row wait for newer records, so the last few predictions do not come by themselves.
     """
 
     expected: int
-    idle_timeout: float = 45.0
+    idle_timeout: float = 20.0
     startup_timeout: float = 180.0
     count: int = 0
     first_arrival: float | None = None  # time.monotonic() of the first prediction
