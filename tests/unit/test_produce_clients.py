@@ -13,7 +13,7 @@ import threading
 from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 import requests
@@ -24,7 +24,13 @@ from emulator.dialect.splitter import split_statements
 from emulator.dialect.statements import parse
 from emulator.schema_registry import compatibility
 from emulator.tables import table_entry, value_schema
-from producers.produce import IDENTITIES, TRANSACTIONS, produce_dataset, schemas_for
+from producers.produce import (
+    IDENTITIES,
+    TRANSACTIONS,
+    TopicSummary,
+    produce_dataset,
+    schemas_for,
+)
 from producers.synthetic import generate
 from producers.wire import decode, schema_id_of
 
@@ -142,17 +148,24 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+def _produce(
+    data_dir: Path, dead_letters: Path, bootstrap: str = "localhost:9092", **options: Any
+) -> list[TopicSummary]:
+    """produce_dataset against the fakes: a made-up registry URL, no progress lines."""
+    return produce_dataset(
+        bootstrap,
+        "https://registry.invalid",
+        data_dir,
+        dead_letters,
+        show_progress=False,
+        **options,
+    )
+
+
 def test_client_config_reaches_the_producers_and_the_topic_check(
     fakes: FakeRegistry, data_dir: Path, tmp_path: Path
 ) -> None:
-    produce_dataset(
-        "cloud:9092",
-        "https://registry.invalid",
-        data_dir,
-        tmp_path,
-        show_progress=False,
-        client_config=CLOUD,
-    )
+    _produce(data_dir, tmp_path, "cloud:9092", client_config=CLOUD)
     assert FakeAdmin.configs == [{"bootstrap.servers": "cloud:9092", **CLOUD}]
     assert len(FakeProducer.instances) == 2
     for producer in FakeProducer.instances:
@@ -167,14 +180,7 @@ def test_client_config_reaches_the_producers_and_the_topic_check(
 def test_registry_auth_reaches_every_registry_request(
     fakes: FakeRegistry, data_dir: Path, tmp_path: Path
 ) -> None:
-    produce_dataset(
-        "localhost:9092",
-        "https://registry.invalid",
-        data_dir,
-        tmp_path,
-        show_progress=False,
-        registry_auth=("SR-KEY", "sr-secret"),
-    )
+    _produce(data_dir, tmp_path, registry_auth=("SR-KEY", "sr-secret"))
     expected = "Basic " + base64.b64encode(b"SR-KEY:sr-secret").decode()
     assert len(fakes.requests) == 4  # key and value subject of each topic
     assert {r.headers["Authorization"] for r in fakes.requests} == {expected}
@@ -185,14 +191,7 @@ def test_registry_auth_reaches_every_registry_request(
 def test_every_value_carries_its_kafka_timestamp(
     fakes: FakeRegistry, data_dir: Path, tmp_path: Path, timestamps: str
 ) -> None:
-    summaries = produce_dataset(
-        "localhost:9092",
-        "https://registry.invalid",
-        data_dir,
-        tmp_path,
-        show_progress=False,
-        timestamps=timestamps,
-    )
+    summaries = _produce(data_dir, tmp_path, timestamps=timestamps)
     records = [r for p in FakeProducer.instances for r in p.records]
     assert len(records) == sum(s.sent for s in summaries) > 60
     epoch = datetime(1970, 1, 1)
@@ -208,14 +207,7 @@ def test_every_value_carries_its_kafka_timestamp(
 def test_without_the_timestamp_field_the_value_is_the_tables_record(
     fakes: FakeRegistry, data_dir: Path, tmp_path: Path
 ) -> None:
-    produce_dataset(
-        "localhost:9092",
-        "https://registry.invalid",
-        data_dir,
-        tmp_path,
-        show_progress=False,
-        timestamp_field=False,
-    )
+    _produce(data_dir, tmp_path, timestamp_field=False)
     tables = _tables()
     for producer in FakeProducer.instances:
         topic, value, _key, timestamp = producer.records[0]
