@@ -17,6 +17,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 
 import requests
 
@@ -127,29 +128,41 @@ def cpu_used(before: dict[str, float], after: dict[str, float]) -> dict[str, flo
 # --- memory --------------------------------------------------------------------------------------
 
 
-class PeakMemory:
-    """Samples the stack's resident memory (every service and its children) once a second."""
+class _Sampler:
+    """A daemon thread calling `sample()` every `interval` seconds while in a `with` block."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.peak_bytes = 0
+    def __init__(self, interval: float, name: str) -> None:
+        self.interval = interval
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="peak-memory", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def sample(self) -> None:
+        raise NotImplementedError
 
     def _run(self) -> None:
-        while not self._stop.wait(1.0):
-            total = sum(
-                ManagedProcess(n, self.settings).memory_bytes() for n in stack.SERVICE_NAMES
-            )
-            self.peak_bytes = max(self.peak_bytes, total)
+        while not self._stop.wait(self.interval):
+            self.sample()
 
-    def __enter__(self) -> PeakMemory:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
     def __exit__(self, *_exc: object) -> None:
         self._stop.set()
         self._thread.join()
+
+
+class PeakMemory(_Sampler):
+    """Samples the stack's resident memory (every service and its children) once a second."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(1.0, "peak-memory")
+        self.settings = settings
+        self.peak_bytes = 0
+
+    def sample(self) -> None:
+        total = sum(ManagedProcess(n, self.settings).memory_bytes() for n in stack.SERVICE_NAMES)
+        self.peak_bytes = max(self.peak_bytes, total)
 
 
 # --- Flink ---------------------------------------------------------------------------------------
@@ -229,16 +242,14 @@ class VertexLoad:
         return deltas[index] / seconds if deltas and seconds else 0.0
 
 
-class FlinkSampler:
+class FlinkSampler(_Sampler):
     """Every `interval` seconds, each vertex's counters from Flink's REST API."""
 
     def __init__(self, settings: Settings, interval: float = 2.0) -> None:
+        super().__init__(interval, "flink-sampler")
         self.url = settings.flink_rest_url
         self.tables = job_tables(settings)
-        self.interval = interval
         self.vertices: dict[tuple[str, str], VertexLoad] = {}  # (job, vertex): ids repeat
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="flink-sampler", daemon=True)
 
     def _vertex(self, job_id: str, vertex: dict) -> VertexLoad:
         """The vertex's record, with the names of the counters it has (asked once)."""
@@ -267,20 +278,11 @@ class FlinkSampler:
         if len(values) == len(load.counters):
             load.samples.append(tuple(values[name] for name in load.counters))
 
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            for job_id in self.tables:
-                try:
-                    job = requests.get(f"{self.url}/jobs/{job_id}", timeout=5).json()
-                    for vertex in job.get("vertices", []):
-                        self._sample_vertex(job_id, vertex)
-                except (requests.RequestException, ValueError, KeyError, StopIteration):
-                    continue  # a sample lost to a busy JobManager is not worth failing for
-
-    def __enter__(self) -> FlinkSampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
+    def sample(self) -> None:
+        for job_id in self.tables:
+            try:
+                job = requests.get(f"{self.url}/jobs/{job_id}", timeout=5).json()
+                for vertex in job.get("vertices", []):
+                    self._sample_vertex(job_id, vertex)
+            except (requests.RequestException, ValueError, KeyError, StopIteration):
+                continue  # a sample lost to a busy JobManager is not worth failing for

@@ -313,7 +313,6 @@ def batch_request_body(
     sql_types: Sequence[str | None] | None = None,
 ) -> tuple[bytes, str]:
     """Several rows in one pandas split frame (local extension; pandas formats only)."""
-    _batch_format(fmt)
     if not rows:
         raise ValueError("a batch needs at least one row")
     for row in rows:
