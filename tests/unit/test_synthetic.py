@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from producers import synthetic
 from producers.columns import IDENTITY_HEADER, TRANSACTION_HEADER
 from producers.synthetic import GeneratedFiles, format_floats, generate
+from producers.synthetic import files as synthetic_files
+from producers.synthetic.cli import main
 
 ROWS = 20_000
 INT_COLUMNS = ("TransactionID", "isFraud", "TransactionDT", "card1")
@@ -306,7 +307,7 @@ def test_a_boosted_model_learns_but_not_perfectly(tx: pd.DataFrame, ident: pd.Da
 def test_progress_reports_rows_after_each_chunk(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(synthetic, "CHUNK_ROWS", 500)
+    monkeypatch.setattr(synthetic_files, "CHUNK_ROWS", 500)
     done: list[int] = []
     generate(1_200, tmp_path, seed=1, progress=done.append)
     assert done == [500, 1_000, 1_200]
@@ -319,7 +320,7 @@ def test_rejects_no_rows(tmp_path: Path) -> None:
 
 
 def test_cli_writes_both_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    synthetic.main(["--rows", "300", "--out", str(tmp_path), "--seed", "3"])
+    main(["--rows", "300", "--out", str(tmp_path), "--seed", "3"])
     assert "300 transactions" in capsys.readouterr().out
     assert (tmp_path / "train_transaction.csv").exists()
     assert (tmp_path / "train_identity.csv").exists()
