@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Mapping
 
-from emulator.avro_schemas import FieldSpec, key_record_name, record_schema, value_record_name
+from common.avro.schemas import FieldSpec, key_record_name, record_schema, value_record_name
 from emulator.catalog import DEFAULT_PARTITIONS, TableEntry
 from emulator.config import Settings
 from emulator.dialect.statements import ColumnDef, CreateTable

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import fastavro
-import requests
 from kafka import KafkaConsumer, TopicPartition
 
-from producers.wire import decode, schema_id_of
+from common.avro.decoder import AvroDecoder
+from emulator.schema_registry.client import registry_client
 
 
 @dataclass(frozen=True)
@@ -27,8 +25,7 @@ class AvroTopicReader:
     """Reads a topic from the beginning; `poll` returns what arrived since the last call."""
 
     def __init__(self, bootstrap_servers: str, registry_url: str, topic: str) -> None:
-        self._registry = registry_url.rstrip("/")
-        self._schemas: dict[int, dict[str, Any]] = {}
+        self._decode_avro = AvroDecoder.of_registry(registry_client(registry_url))
         self._consumer = KafkaConsumer(
             bootstrap_servers=bootstrap_servers, enable_auto_commit=False
         )
@@ -40,14 +37,7 @@ class AvroTopicReader:
         self._consumer.seek_to_beginning(*assigned)
 
     def _decode(self, message: bytes | None) -> dict[str, Any] | None:
-        if message is None:
-            return None
-        schema_id = schema_id_of(message)
-        if schema_id not in self._schemas:
-            response = requests.get(f"{self._registry}/schemas/ids/{schema_id}", timeout=10)
-            response.raise_for_status()
-            self._schemas[schema_id] = fastavro.parse_schema(json.loads(response.json()["schema"]))
-        return decode(message, self._schemas)
+        return None if message is None else self._decode_avro(message)
 
     def poll(self, timeout_ms: int = 1000) -> list[Record]:
         records = []

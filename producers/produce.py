@@ -4,7 +4,8 @@ Each producer registers its own key and value schemas (as the cloud demo's Pytho
 and sends Avro in Confluent's wire format, keyed by TransactionID, with acks from all replicas
 and idempotence, through librdkafka (confluent-kafka) with Java's murmur2 partitioner, so a key
 lands on the partition a Java or Flink producer would pick. Rows are read and encoded a block at
-a time (`csv_source.read_batches`, `avro_batch.BatchEncoder`); see BENCHMARKS.md for figures.
+a time (`csv_source.read_batches`, `common.avro.encoder.BatchEncoder`); see BENCHMARKS.md for
+figures.
 
 Record timestamps: the wall clock at send time (the cloud demo's way) or TransactionDT, and
 pacing as fast as possible or real time with a speed-up: see `producers/timing.py`. The value
@@ -34,9 +35,16 @@ import numpy as np
 from confluent_kafka import KafkaError, Producer
 from confluent_kafka.admin import AdminClient
 
-from emulator.avro_schemas import FieldSpec, key_record_name, record_schema, value_record_name
+from common.avro.encoder import BatchEncoder, Field, UnionLongTail, union_long_tails
+from common.avro.schemas import (
+    FieldSpec,
+    avro_type,
+    key_record_name,
+    record_schema,
+    value_record_name,
+)
+from common.errors import CcflinkError
 from emulator.schema_registry.client import SchemaRegistryClient
-from producers.avro_batch import BatchEncoder, Field, UnionLongTail, union_long_tails
 from producers.columns import (
     IDENTITY_COLUMNS,
     IDENTITY_HEADER,
@@ -108,12 +116,12 @@ class TopicSummary:
         )
 
 
-def _fields(source: TopicSource) -> tuple[list[Column], list[FieldSpec]]:
-    value = [c for c in source.columns if c.name != KEY_COLUMN]
-    specs = [
-        FieldSpec(c.name, c.sql_type, c.nullable or c.name in source.unlabelled) for c in value
+def _value_fields(source: TopicSource) -> list[FieldSpec]:
+    return [
+        FieldSpec(c.name, c.sql_type, c.nullable or c.name in source.unlabelled)
+        for c in source.columns
+        if c.name != KEY_COLUMN
     ]
-    return value, specs
 
 
 def schemas_for(source: TopicSource, timestamp_field: bool = True) -> tuple[dict, dict]:
@@ -125,7 +133,7 @@ def schemas_for(source: TopicSource, timestamp_field: bool = True) -> tuple[dict
     reader schema with a nullable isFraud resolves it, and `isFraud IS NULL` marks the rows.
     """
     key = [c for c in source.columns if c.name == KEY_COLUMN]
-    _, value_specs = _fields(source)
+    value_specs = _value_fields(source)
     key_specs = [FieldSpec(c.name, c.sql_type, c.nullable) for c in key]
     if timestamp_field:
         value_specs = [*value_specs, TIMESTAMP_FIELD]
@@ -135,7 +143,7 @@ def schemas_for(source: TopicSource, timestamp_field: bool = True) -> tuple[dict
     )
 
 
-class MissingTopicError(RuntimeError):
+class MissingTopicError(CcflinkError):
     """Confluent Cloud does not create topics on first write; neither does the local broker."""
 
 
@@ -254,12 +262,12 @@ def produce_topic(
     key_schema, value_schema = schemas_for(source, replay.timestamp_field)
     key_id = registry.register(f"{source.topic}-key", key_schema)
     value_id = registry.register(f"{source.topic}-value", value_schema)
-    value_columns, specs = _fields(source)
-    key_encoder = BatchEncoder(key_id, [Field(KEY_COLUMN, source.columns[0].kind, False)])
+    key_type = avro_type(source.columns[0].sql_type)
+    key_encoder = BatchEncoder(key_id, [Field(KEY_COLUMN, key_type, False)])
     # The body of each value; the trailing Timestamp field is appended at send time.
     value_encoder = BatchEncoder(
         value_id,
-        [Field(c.name, c.kind, s.nullable) for c, s in zip(value_columns, specs, strict=True)],
+        [Field(s.name, avro_type(s.sql_type), s.nullable) for s in _value_fields(source)],
     )
     wall_stamp = UnionLongTail() if replay.timestamp_field else None
     dead_letters = DeadLetters(dead_letter_dir / f"{source.topic}.dead-letter.tsv")

@@ -6,6 +6,20 @@ import json
 from typing import Any
 
 import requests
+from confluent_kafka.schema_registry import SchemaRegistryClient as ConfluentRegistryClient
+
+REQUEST_TIMEOUT_S = 10
+
+
+def registry_client(url: str, auth: tuple[str, str] | None = None) -> ConfluentRegistryClient:
+    """confluent-kafka's client for `url`; `auth` is (API key, secret) for basic auth.
+
+    One attempt per call, within 10 s: a registry that is down fails the call at once.
+    """
+    config: dict[str, str | int] = {"url": url, "timeout": REQUEST_TIMEOUT_S, "max.retries": 0}
+    if auth is not None:
+        config["basic.auth.user.info"] = ":".join(auth)
+    return ConfluentRegistryClient(config)
 
 
 class SchemaRegistryClient:

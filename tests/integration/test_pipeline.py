@@ -16,7 +16,10 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 import pytest
-from kafka import KafkaProducer
+from confluent_kafka import Producer
+from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.schema_registry.avro import AvroSerializer
+from confluent_kafka.serialization import MessageField, SerializationContext
 
 from emulator.catalog import Catalog
 from emulator.config import Settings
@@ -26,9 +29,8 @@ from model_server.features import FEATURES, OUTPUTS, time_features
 from producers.columns import IDENTITY_COLUMNS, KEY_COLUMN
 from producers.produce import IDENTITIES, TRANSACTIONS, TopicSource, produce_dataset, schemas_for
 from producers.synthetic import generate
-from producers.wire import AvroEncoder
 from pyflink_jobs.ml_predict import METRIC_GROUP
-from pyflink_jobs.pipeline import PREDICTIONS_TOPIC, run_pipeline
+from emulator.demo import PREDICTIONS_TOPIC, run_pipeline
 from tests.integration.conftest import read_until
 
 pytestmark = pytest.mark.integration
@@ -63,33 +65,33 @@ def _advance_watermarks(settings: Settings) -> None:
 
     That is how an event-time pipeline is flushed: only newer records move a watermark.
     """
-    producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all")
+    producer = Producer({"bootstrap.servers": settings.bootstrap_servers, "acks": "all"})
     future_ms = int(time.time() * 1000) + 10 * 60 * 1000
     for source in (TRANSACTIONS, IDENTITIES):
         _send_sentinels(producer, settings, source, future_ms)
-    producer.flush()
-    producer.close()
+    assert producer.flush(30) == 0, "sentinels not delivered"
 
 
 def _send_sentinels(
-    producer: KafkaProducer, settings: Settings, source: TopicSource, timestamp_ms: int
+    producer: Producer, settings: Settings, source: TopicSource, timestamp_ms: int
 ) -> None:
-    from emulator.schema_registry.client import SchemaRegistryClient
-
-    registry = SchemaRegistryClient(settings.schema_registry_url)
+    registry = SchemaRegistryClient({"url": settings.schema_registry_url})
     key_schema, value_schema = schemas_for(source)
-    keys = AvroEncoder(registry.register(f"{source.topic}-key", key_schema), key_schema)
-    values = AvroEncoder(registry.register(f"{source.topic}-value", value_schema), value_schema)
+    key = SerializationContext(source.topic, MessageField.KEY)
+    value = SerializationContext(source.topic, MessageField.VALUE)
+    keys = AvroSerializer(registry, json.dumps(key_schema))
+    values = AvroSerializer(registry, json.dumps(value_schema))
     empty = {
         c.name: (0 if not c.nullable else None) for c in source.columns if c.name != KEY_COLUMN
     }
-    for partition in sorted(producer.partitions_for(source.topic)):
-        producer.send(
+    metadata = producer.list_topics(source.topic, timeout=10).topics[source.topic]
+    for partition in sorted(metadata.partitions):
+        producer.produce(
             source.topic,
-            key=keys.encode({KEY_COLUMN: SENTINEL_ID_BASE + partition}),
-            value=values.encode(empty),
+            key=keys({KEY_COLUMN: SENTINEL_ID_BASE + partition}, key),
+            value=values(empty, value),
             partition=partition,
-            timestamp_ms=timestamp_ms,
+            timestamp=timestamp_ms,
         )
 
 

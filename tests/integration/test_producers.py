@@ -19,15 +19,15 @@ import numpy as np
 import pytest
 import requests
 from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 
+from common.avro.decoder import AvroDecoder
 from emulator import config
 from emulator.config import PROJECT_ROOT, Settings
 from emulator.kafka.topics import create_topic, list_topics
-from emulator.schema_registry.client import SchemaRegistryClient
 from producers.csv_source import read_int_columns
 from producers.produce import IDENTITIES, TRANSACTIONS, produce_dataset, schemas_for
 from producers.synthetic import generate
-from producers.wire import decode, schema_id_of
 from tests.integration.conftest import kafka_and_registry as start_kafka_and_registry
 from tests.integration.conftest import new_settings
 
@@ -84,13 +84,8 @@ def _end_offsets(settings: Settings, topic: str) -> int:
 
 def _values(settings: Settings, messages: list) -> list[dict]:
     """The messages' values, decoded with their writer schemas from the registry."""
-    schemas: dict[int, dict] = {}
-    for message in messages:
-        schema_id = schema_id_of(message.value())
-        if schema_id not in schemas:
-            url = f"{settings.schema_registry_url}/schemas/ids/{schema_id}"
-            schemas[schema_id] = json.loads(requests.get(url, timeout=10).json()["schema"])
-    return [decode(m.value(), schemas) for m in messages]
+    decode = AvroDecoder.of_registry(SchemaRegistryClient({"url": settings.schema_registry_url}))
+    return [decode(m.value()) for m in messages]
 
 
 def _assert_timestamp_field_is_the_record_timestamp(settings: Settings, messages: list) -> None:
@@ -126,8 +121,8 @@ def test_malformed_rows_are_dead_lettered_and_the_rest_produced(
     assert registry["compatibilityLevel"] == "BACKWARD"
     for source in sources:
         _, table_schema = schemas_for(source, timestamp_field=False)
-        SchemaRegistryClient(settings.schema_registry_url).register(
-            f"{source.topic}-value", table_schema
+        SchemaRegistryClient({"url": settings.schema_registry_url}).register_schema(
+            f"{source.topic}-value", Schema(json.dumps(table_schema), "AVRO")
         )
     dead_dir = tmp_path / "dead"
     before_ms = int(time.time() * 1000)

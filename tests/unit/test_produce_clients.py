@@ -20,6 +20,8 @@ import requests
 from requests.adapters import HTTPAdapter
 
 import producers.produce as produce
+from common.avro.decoder import AvroDecoder
+from common.avro.wire import unpack_header
 from emulator.dialect.splitter import split_statements
 from emulator.dialect.statements import parse
 from emulator.schema_registry import compatibility
@@ -32,7 +34,6 @@ from producers.produce import (
     schemas_for,
 )
 from producers.synthetic import generate
-from producers.wire import decode, schema_id_of
 
 SOURCE_TABLES = (
     Path(__file__).resolve().parents[2] / "pyflink_jobs" / "sql" / "01_source_tables.sql"
@@ -195,13 +196,14 @@ def test_every_value_carries_its_kafka_timestamp(
     records = [r for p in FakeProducer.instances for r in p.records]
     assert len(records) == sum(s.sent for s in summaries) > 60
     epoch = datetime(1970, 1, 1)
+    decode = AvroDecoder(fakes.schemas.__getitem__)
     for topic, value, _key, timestamp in records:
         assert timestamp > 1_600_000_000_000, topic  # always explicit, never "now" (0)
-        decoded = decode(value, fakes.schemas)
+        decoded = decode(value)
         assert list(decoded)[-1] == "Timestamp"
         millis = (decoded["Timestamp"] - epoch).total_seconds() * 1000
         assert round(millis) == timestamp
-        assert fakes.schemas[schema_id_of(value)]["fields"][-1] == TIMESTAMP
+        assert fakes.schemas[unpack_header(value)]["fields"][-1] == TIMESTAMP
 
 
 def test_without_the_timestamp_field_the_value_is_the_tables_record(
@@ -212,5 +214,5 @@ def test_without_the_timestamp_field_the_value_is_the_tables_record(
     for producer in FakeProducer.instances:
         topic, value, _key, timestamp = producer.records[0]
         assert timestamp == 0  # librdkafka stamps it at send time
-        assert fakes.schemas[schema_id_of(value)] == value_schema(tables[topic])
-        assert "Timestamp" not in decode(value, fakes.schemas)
+        assert fakes.schemas[unpack_header(value)] == value_schema(tables[topic])
+        assert "Timestamp" not in AvroDecoder(fakes.schemas.__getitem__)(value)

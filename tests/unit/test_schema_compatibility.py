@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from emulator.avro_schemas import FieldSpec, record_schema
+from common.avro.schemas import FieldSpec, record_schema
 from emulator.schema_registry.compatibility import (
     EarlierVersion,
     can_read,

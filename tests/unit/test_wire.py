@@ -1,5 +1,5 @@
-"""Confluent's wire format (ours against confluent-kafka's serializer) and the Avro schemas
-built from SQL column types."""
+"""Confluent's wire format: the header, our encoder and decoder against confluent-kafka's
+serializer, and the Avro schemas built from SQL column types."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
-from emulator.avro_schemas import (
+from common.avro.decoder import AvroDecoder
+from common.avro.encoder import BatchEncoder, Field
+from common.avro.schemas import (
     NAMESPACE,
     FieldSpec,
     avro_type,
@@ -20,52 +22,77 @@ from emulator.avro_schemas import (
     record_schema,
     value_record_name,
 )
-from producers.wire import AvroEncoder, decode, schema_id_of
+from common.avro.wire import pack_header, unpack_header
+from tests.avro_batches import batch_of
 
-SCHEMA: dict[str, Any] = record_schema(
-    value_record_name("orders"),
-    [
-        FieldSpec("id", "INT", nullable=False),
-        FieldSpec("amount", "DOUBLE"),
-        FieldSpec("note", "STRING"),
-        FieldSpec("big", "BIGINT", nullable=False),
-    ],
-)
+SPECS = [
+    FieldSpec("id", "INT", nullable=False),
+    FieldSpec("amount", "DOUBLE"),
+    FieldSpec("note", "STRING"),
+    FieldSpec("big", "BIGINT", nullable=False),
+]
+SCHEMA: dict[str, Any] = record_schema(value_record_name("orders"), SPECS)
+FIELDS = [Field(s.name, avro_type(s.sql_type), s.nullable) for s in SPECS]
 RECORD = {"id": 7, "amount": 12.5, "note": "héllo", "big": 2**40}
 RECORD_WITH_NULLS = {"id": -3, "amount": None, "note": None, "big": 0}
 
 
+def _encode(schema_id: int, record: dict[str, Any]) -> bytes:
+    """One record through the producers' batch encoder."""
+    buffer, starts = BatchEncoder(schema_id, FIELDS).encode(batch_of([record], FIELDS))
+    assert starts == [0, len(buffer)]
+    return buffer
+
+
 def test_header_is_magic_byte_and_big_endian_id() -> None:
-    message = AvroEncoder(0x01020304, SCHEMA).encode(RECORD)
+    message = _encode(0x01020304, RECORD)
     assert message[0] == 0
     assert message[1:5] == b"\x01\x02\x03\x04"
     assert struct.unpack(">I", message[1:5])[0] == 0x01020304
-    assert schema_id_of(message) == 0x01020304
+    assert message[:5] == pack_header(0x01020304)
+    assert unpack_header(message) == 0x01020304
     assert len(message) > 5
 
 
 @pytest.mark.parametrize("record", [RECORD, RECORD_WITH_NULLS])
 def test_decode_round_trips(record: dict[str, Any]) -> None:
-    message = AvroEncoder(42, SCHEMA).encode(record)
-    assert decode(message, {42: SCHEMA}) == record
+    message = _encode(42, record)
+    assert AvroDecoder({42: SCHEMA}.__getitem__)(message) == record
 
 
 def test_decode_picks_the_writer_schema_by_id() -> None:
     other = record_schema("other", [FieldSpec("x", "STRING", nullable=False)])
-    message = AvroEncoder(2, other).encode({"x": "abc"})
-    assert decode(message, {1: SCHEMA, 2: other}) == {"x": "abc"}
+    buffer, _ = BatchEncoder(2, [Field("x", "string", False)]).encode(
+        batch_of([{"x": "abc"}], [Field("x", "string", False)])
+    )
+    assert AvroDecoder({1: SCHEMA, 2: other}.__getitem__)(buffer) == {"x": "abc"}
+
+
+def test_decode_looks_each_schema_up_once_and_takes_json_text() -> None:
+    asked: list[int] = []
+
+    def lookup(schema_id: int) -> str:
+        asked.append(schema_id)
+        return json.dumps(SCHEMA)
+
+    decode = AvroDecoder(lookup)
+    assert [decode(_encode(5, r)) for r in (RECORD, RECORD_WITH_NULLS)] == [
+        RECORD,
+        RECORD_WITH_NULLS,
+    ]
+    assert asked == [5]
 
 
 @pytest.mark.parametrize("message", [b"", b"\x00\x00", b"\x01\x00\x00\x00\x01\x02", b"{}"])
 def test_decode_rejects_non_wire_messages(message: bytes) -> None:
     with pytest.raises(ValueError):
-        decode(message, {1: SCHEMA})
+        AvroDecoder({1: SCHEMA}.__getitem__)(message)
 
 
 def test_decode_rejects_unknown_schema_id() -> None:
-    message = AvroEncoder(9, SCHEMA).encode(RECORD)
+    message = _encode(9, RECORD)
     with pytest.raises(KeyError):
-        decode(message, {1: SCHEMA})
+        AvroDecoder({1: SCHEMA}.__getitem__)(message)
 
 
 def _mock_registry() -> SchemaRegistryClient:
@@ -85,8 +112,7 @@ def test_bytes_equal_confluent_avro_serializer(record: dict[str, Any]) -> None:
     assert schema_id == 2
     serializer = AvroSerializer(client, schema_text, conf={"auto.register.schemas": False})
     theirs = serializer(record, SerializationContext("orders", MessageField.VALUE))
-    ours = AvroEncoder(schema_id, SCHEMA).encode(record)
-    assert ours == theirs
+    assert _encode(schema_id, record) == theirs
 
 
 def test_decode_reads_confluent_serializer_output_and_vice_versa() -> None:
@@ -96,15 +122,14 @@ def test_decode_reads_confluent_serializer_output_and_vice_versa() -> None:
     context = SerializationContext("orders", MessageField.VALUE)
     message = serializer(RECORD, context)
     schema_id = client.get_latest_version("orders-value").schema_id
-    assert schema_id_of(message) == schema_id
-    assert decode(message, {schema_id: SCHEMA}) == RECORD
+    assert unpack_header(message) == schema_id
+    assert AvroDecoder.of_registry(client)(message) == RECORD
 
     deserializer = AvroDeserializer(client)
-    ours = AvroEncoder(schema_id, SCHEMA).encode(RECORD_WITH_NULLS)
-    assert deserializer(ours, context) == RECORD_WITH_NULLS
+    assert deserializer(_encode(schema_id, RECORD_WITH_NULLS), context) == RECORD_WITH_NULLS
 
 
-# --- emulator/avro_schemas.py --------------------------------------------------------------
+# --- common/avro/schemas.py -----------------------------------------------------------------
 
 
 def test_nullable_and_not_null_fields() -> None:

@@ -1,12 +1,12 @@
 """Avro in Confluent's wire format for a whole batch of rows at once, with numpy.
 
 Encoding record by record (fastavro's `schemaless_writer`, one dict per row) costs tens of
-microseconds per row and dominates a replay. The pipeline's records are flat: non-null `int`,
-and `["null", double]`, `["null", string]`, `["null", int]` unions, so a batch can be laid out
+microseconds per row and dominates a replay. The producers' records are flat: `int`, `long`,
+`double` and `string` fields, each plain or a `["null", T]` union, so a batch can be laid out
 column by column instead: each field's byte length per row, row offsets from their cumulative
 sum, then every field written into one buffer with vectorised scatters. Message `i` is
 `buffer[starts[i]:starts[i + 1]]`: magic byte, schema id, Avro body, byte-identical to what
-fastavro writes for the same record (tests/unit/test_produce_encoding.py checks it).
+fastavro writes for the same record (tests/unit/test_avro_encoder.py checks it).
 
 The value record's last field, `Timestamp` (`["null", long]`), is the record's Kafka timestamp,
 known only at send time for wall-clock records: Avro writes a record's fields back to back, so
@@ -16,26 +16,44 @@ known instants, `UnionLongTail` for one instant at a time.
 
 from __future__ import annotations
 
-import struct
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
-from producers.columns import Kind
-from producers.csv_source import Batch
+from common.avro.wire import HEADER_SIZE, pack_header
 
-HEADER = struct.Struct(">bI")
 _MAX_VARINT = 10
+_VARINTS = frozenset({"int", "long"})  # zigzag varints, whatever their width
+TYPES = frozenset({*_VARINTS, "double", "string"})
 
 
 @dataclass(frozen=True)
 class Field:
-    """One Avro field: its column kind, and whether it is a ["null", T] union."""
+    """One Avro field: its type (one of `TYPES`), and whether it is a ["null", T] union."""
 
     name: str
-    kind: Kind
+    type: str
     nullable: bool
+
+    def __post_init__(self) -> None:
+        if self.type not in TYPES:
+            raise ValueError(f"field {self.name}: Avro type {self.type!r} is not batch-encoded")
+
+
+class ColumnBatch(Protocol):
+    """Rows column by column: `values[name]` an int64 or float64 array or an Arrow string
+    array, `nulls[name]` a bool array marking missing values (as the producers read a CSV)."""
+
+    @property
+    def rows(self) -> int: ...
+
+    @property
+    def values(self) -> Mapping[str, Any]: ...
+
+    @property
+    def nulls(self) -> Mapping[str, np.ndarray]: ...
 
 
 def _zigzag(values: np.ndarray) -> np.ndarray:
@@ -100,9 +118,9 @@ class BatchEncoder:
     def __init__(self, schema_id: int, fields: list[Field]) -> None:
         self.schema_id = schema_id
         self.fields = fields
-        self._header = np.frombuffer(HEADER.pack(0, schema_id), dtype=np.uint8)
+        self._header = np.frombuffer(pack_header(schema_id), dtype=np.uint8)
 
-    def encode(self, batch: Batch) -> tuple[bytes, list[int]]:
+    def encode(self, batch: ColumnBatch) -> tuple[bytes, list[int]]:
         """All rows of `batch` as one buffer and the n + 1 message boundaries in it."""
         n = batch.rows
         lengths = np.empty((n, len(self.fields)), dtype=np.int64)
@@ -111,19 +129,19 @@ class BatchEncoder:
             nulls, payload, size = self._measure(field, batch, n)
             lengths[:, j] = size
             prepared.append((field, nulls, payload))
-        row_lengths = lengths.sum(axis=1) + HEADER.size
+        row_lengths = lengths.sum(axis=1) + HEADER_SIZE
         starts = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(row_lengths, out=starts[1:])
-        positions = starts[:-1, None] + HEADER.size + (np.cumsum(lengths, axis=1) - lengths)
+        positions = starts[:-1, None] + HEADER_SIZE + (np.cumsum(lengths, axis=1) - lengths)
         buf = np.zeros(int(starts[-1]), dtype=np.uint8)
-        buf[starts[:-1, None] + np.arange(HEADER.size)] = self._header
+        buf[starts[:-1, None] + np.arange(HEADER_SIZE)] = self._header
         doubles = [
-            j for j, (f, _, p) in enumerate(prepared) if f.kind is Kind.FLOAT and p is not None
+            j for j, (f, _, p) in enumerate(prepared) if f.type == "double" and p is not None
         ]
         if doubles:
             self._write_doubles(buf, positions, prepared, doubles)
         for j, (field, nulls, payload) in enumerate(prepared):
-            if field.kind is Kind.FLOAT or payload is None:
+            if field.type == "double" or payload is None:
                 continue  # doubles are written above; an absent field is all nulls (zeros)
             at = positions[:, j]
             if field.nullable:
@@ -133,7 +151,7 @@ class BatchEncoder:
                 at = at + 1
             else:
                 present = slice(None)
-            if field.kind is Kind.INT:
+            if field.type in _VARINTS:
                 z, lens = payload
                 _write_varints(buf, at, z[present], lens[present])
             else:
@@ -141,7 +159,7 @@ class BatchEncoder:
         return buf.tobytes(), starts.tolist()
 
     @staticmethod
-    def _measure(field: Field, batch: Batch, n: int) -> tuple[np.ndarray, Any, np.ndarray]:
+    def _measure(field: Field, batch: ColumnBatch, n: int) -> tuple[np.ndarray, Any, np.ndarray]:
         """(null mask, what the writer needs, byte length of the field per row)."""
         if field.name not in batch.values:  # e.g. isFraud in an unlabelled (test) file
             if not field.nullable:
@@ -152,9 +170,9 @@ class BatchEncoder:
             raise ValueError(f"field {field.name} has missing values and is not nullable")
         union = 1 if field.nullable else 0
         values = batch.values[field.name]
-        if field.kind is Kind.FLOAT:
+        if field.type == "double":
             return nulls, values, np.where(nulls, 1, union + 8)
-        if field.kind is Kind.INT:
+        if field.type in _VARINTS:
             z = _zigzag(values)
             lens = _varint_lengths(z)
             return nulls, (z, lens), np.where(nulls, 1, union + lens)

@@ -2,27 +2,32 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 from datetime import datetime
+from typing import Any
 
+import fastavro
 import numpy as np
 import pyarrow as pa
+import pytest
 
-from emulator.avro_schemas import FieldSpec, record_schema
-from producers.avro_batch import BatchEncoder, Field, UnionLongTail, union_long_tails
-from producers.columns import Kind
+from common.avro.decoder import AvroDecoder
+from common.avro.encoder import BatchEncoder, Field, UnionLongTail, union_long_tails
+from common.avro.schemas import FieldSpec, record_schema
+from common.avro.wire import pack_header
 from producers.csv_source import Batch
-from producers.wire import AvroEncoder, decode
+from tests.avro_batches import batch_of
 
 FIELDS = [
-    Field("id", Kind.INT, False),
-    Field("label", Kind.INT, True),
-    Field("amount", Kind.FLOAT, True),
-    Field("note", Kind.STRING, True),
-    Field("v", Kind.FLOAT, True),
+    Field("id", "int", False),
+    Field("label", "int", True),
+    Field("amount", "double", True),
+    Field("note", "string", True),
+    Field("v", "double", True),
 ]
-SQL = {Kind.INT: "INT", Kind.FLOAT: "DOUBLE", Kind.STRING: "STRING"}
-SCHEMA = record_schema("t_value", [FieldSpec(f.name, SQL[f.kind], f.nullable) for f in FIELDS])
+SQL = {"int": "INT", "double": "DOUBLE", "string": "STRING"}
+SCHEMA = record_schema("t_value", [FieldSpec(f.name, SQL[f.type], f.nullable) for f in FIELDS])
 
 RECORDS = [
     {"id": 0, "label": 1, "amount": 12.5, "note": "W", "v": None},
@@ -34,31 +39,30 @@ RECORDS = [
 
 
 def _batch(records: list[dict]) -> Batch:
-    values: dict = {}
-    nulls: dict = {}
-    for f in FIELDS:
-        column = [r[f.name] for r in records]
-        nulls[f.name] = np.array([v is None for v in column])
-        if f.kind is Kind.STRING:
-            values[f.name] = pa.array(column, type=pa.string())
-        elif f.kind is Kind.INT:
-            values[f.name] = np.array([0 if v is None else v for v in column], dtype=np.int64)
-        else:
-            values[f.name] = np.array([np.nan if v is None else v for v in column])
-    return Batch(len(records), values, nulls, np.arange(2, 2 + len(records)))
+    return batch_of(records, FIELDS)
+
+
+def _fastavro(schema_id: int, schema: dict[str, Any], record: dict[str, Any]) -> bytes:
+    """The reference: the header, then fastavro's encoding of one record."""
+    body = io.BytesIO()
+    fastavro.schemaless_writer(body, fastavro.parse_schema(schema), record)
+    return pack_header(schema_id) + body.getvalue()
+
+
+def _decode(message: bytes, schema_id: int, schema: dict[str, Any]) -> dict[str, Any]:
+    return AvroDecoder({schema_id: schema}.__getitem__)(message)
 
 
 def test_batch_encoding_is_byte_identical_to_fastavro() -> None:
     buffer, starts = BatchEncoder(42, FIELDS).encode(_batch(RECORDS))
-    reference = AvroEncoder(42, SCHEMA)
     assert len(starts) == len(RECORDS) + 1
     for i, record in enumerate(RECORDS):
-        assert buffer[starts[i] : starts[i + 1]] == reference.encode(record)
+        assert buffer[starts[i] : starts[i + 1]] == _fastavro(42, SCHEMA, record)
 
 
 def test_messages_decode_back() -> None:
     buffer, starts = BatchEncoder(7, FIELDS).encode(_batch(RECORDS))
-    decoded = [decode(buffer[a:b], {7: SCHEMA}) for a, b in itertools.pairwise(starts)]
+    decoded = [_decode(buffer[a:b], 7, SCHEMA) for a, b in itertools.pairwise(starts)]
     assert decoded[1] == RECORDS[1]
     assert decoded[2]["note"] == "héllo wörld"
 
@@ -67,14 +71,20 @@ def test_a_field_missing_from_the_file_is_written_as_null() -> None:
     batch = _batch(RECORDS[:2])
     del batch.values["label"], batch.nulls["label"]
     buffer, starts = BatchEncoder(1, FIELDS).encode(batch)
-    assert decode(buffer[starts[0] : starts[1]], {1: SCHEMA})["label"] is None
+    assert _decode(buffer[starts[0] : starts[1]], 1, SCHEMA)["label"] is None
 
 
 def test_sliced_string_arrays_are_read_at_their_offset() -> None:
     batch = _batch(RECORDS)
     batch.values["note"] = pa.array(["pad", *[r["note"] for r in RECORDS]]).slice(1)
     buffer, starts = BatchEncoder(1, FIELDS).encode(batch)
-    assert decode(buffer[starts[2] : starts[3]], {1: SCHEMA})["note"] == "héllo wörld"
+    assert _decode(buffer[starts[2] : starts[3]], 1, SCHEMA)["note"] == "héllo wörld"
+
+
+@pytest.mark.parametrize("avro_type", ["boolean", "float", "bytes", "null"])
+def test_types_without_a_batch_encoding_are_refused(avro_type: str) -> None:
+    with pytest.raises(ValueError, match=avro_type):
+        Field("x", avro_type, False)
 
 
 # The value record's last field: the record's timestamp, `["null", local-timestamp-millis]`.
@@ -108,11 +118,10 @@ def test_timestamp_tail_appended_to_a_body_is_byte_identical_to_fastavro() -> No
     body, starts = BatchEncoder(42, FIELDS).encode(_batch(records))
     tails, tail_starts = union_long_tails(np.array(INSTANTS, dtype=np.int64))
     one_at_a_time = UnionLongTail()
-    reference = AvroEncoder(42, STAMPED_SCHEMA)
     for i, record in enumerate(records):
         tail = tails[tail_starts[i] : tail_starts[i + 1]]
         assert tail == one_at_a_time(record["Timestamp"])
-        assert body[starts[i] : starts[i + 1]] + tail == reference.encode(record)
+        assert body[starts[i] : starts[i + 1]] + tail == _fastavro(42, STAMPED_SCHEMA, record)
 
 
 def test_timestamp_as_a_field_of_the_batch_encoder_is_byte_identical_to_fastavro() -> None:
@@ -120,17 +129,16 @@ def test_timestamp_as_a_field_of_the_batch_encoder_is_byte_identical_to_fastavro
     batch = _batch(records)
     batch.values["Timestamp"] = np.array(INSTANTS, dtype=np.int64)
     batch.nulls["Timestamp"] = np.zeros(len(INSTANTS), dtype=bool)
-    fields = [*FIELDS, Field("Timestamp", Kind.INT, True)]
+    fields = [*FIELDS, Field("Timestamp", "long", True)]
     buffer, starts = BatchEncoder(9, fields).encode(batch)
-    reference = AvroEncoder(9, STAMPED_SCHEMA)
     for i, record in enumerate(records):
-        assert buffer[starts[i] : starts[i + 1]] == reference.encode(record)
+        assert buffer[starts[i] : starts[i + 1]] == _fastavro(9, STAMPED_SCHEMA, record)
 
 
 def test_timestamp_decodes_as_the_utc_date_time_of_the_instant() -> None:
     body, starts = BatchEncoder(3, FIELDS).encode(_batch(RECORDS[:1]))
     message = body[starts[0] : starts[1]] + UnionLongTail()(1_700_000_000_123)
-    decoded = decode(message, {3: STAMPED_SCHEMA})
+    decoded = _decode(message, 3, STAMPED_SCHEMA)
     assert decoded["Timestamp"] == datetime(2023, 11, 14, 22, 13, 20, 123_000)  # naive: UTC
     assert {k: v for k, v in decoded.items() if k != "Timestamp"} == RECORDS[0]
 
