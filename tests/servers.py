@@ -1,59 +1,57 @@
 """A server process for tests: started, waited for (`GET /` says Healthy), stopped.
 
-Output goes to a file, not a pipe: a server that logs every request would block on a full pipe.
+It is the stack's own `ManagedProcess` in a temporary state folder, so a test's server runs
+as `up` runs the model server: in its own session, output to a log file (a server that logs
+every request would block on a full pipe), a readiness wait that fails at once with the log's
+tail when the server dies, and TERM then KILL for the server and every worker it started.
+
+One difference is kept: a test gives the server's whole environment, where the stack adds to
+its own. The contract tests leave out AZUREML_* so that what an in-process test left in this
+process's environment cannot reach Microsoft's server.
 """
 
 from __future__ import annotations
 
-import subprocess
+import os
 import tempfile
-import time
+from pathlib import Path
 
-import requests
+import pytest
 
-from emulator.config import PROJECT_ROOT
+from emulator.config import Ports, Settings
+from emulator.model_endpoint import is_ready
+from emulator.process import ManagedProcess
 
 
 class Server:
+    """One server listening on `port`, started at once; `wait()` for it, `close()` after."""
+
     def __init__(self, name: str, command: list[str], port: int, env: dict[str, str]) -> None:
         self.name = name
-        self.url = f"http://127.0.0.1:{port}"
-        self.log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop())
-        self.process = subprocess.Popen(
-            command,
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=self.log,
-        )
+        self._folder = tempfile.TemporaryDirectory(prefix="ccflink-test-server-")
+        folder = Path(self._folder.name)
+        # Only the state folder and the port matter here; no jar is ever read.
+        self._settings = Settings(folder, jars_dir=folder, ports=Ports(model_server=port))
+        self.url = self._settings.model_server_url
+        self._process = ManagedProcess(name, self._settings)
+        with pytest.MonkeyPatch.context() as patch:
+            for variable in os.environ.keys() - env.keys():
+                patch.delenv(variable)
+            self._process.start(command, env)
 
     def wait(self, seconds: float = 60) -> None:
-        deadline = time.monotonic() + seconds
-        while True:
-            try:
-                if requests.get(f"{self.url}/", timeout=5).text == "Healthy":
-                    return
-            except requests.RequestException:  # refused while starting, or slow on a busy box
-                pass
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited: {self.output()}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{self.name} did not answer GET / in {seconds} s")
-            time.sleep(0.2)
+        """Until `GET /` answers Healthy; a ServiceError with the log's tail if it never does."""
+        self._process.wait_ready(
+            lambda: is_ready(self._settings), seconds, "GET / answering Healthy"
+        )
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        self._process.stop()
 
     def output(self) -> str:
-        """Everything the server wrote to stderr so far."""
-        self.log.seek(0)
-        return self.log.read().decode(errors="replace")
+        """Everything the server wrote so far (stdout, stderr), after the line that started it."""
+        return self._process.log_file.read_text(errors="replace")
 
     def close(self) -> None:
         self.stop()
-        self.log.close()
+        self._folder.cleanup()
