@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 from pathlib import Path
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
-from model_server.app import EndpointSettings, create_app
+from model_server.server.app import create_app
+from model_server.server.config import (
+    KEYS_ENV,
+    MODEL_DIR_ENV,
+    EndpointSettings,
+    api_keys_from_environment,
+    model_dir_from_environment,
+)
 
-KEYS_ENV = "CCFLINK_MODEL_API_KEYS"
 DEFAULT_ENTRY_SCRIPT = Path(__file__).with_name("score.py")
 
 
@@ -52,13 +57,13 @@ class ModelServer(BaseApplication):
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m model_server", description=__doc__)
     parser.add_argument("--entry-script", type=Path, default=DEFAULT_ENTRY_SCRIPT)
-    model_dir = os.environ.get("AZUREML_MODEL_DIR")
+    model_dir = model_dir_from_environment()
     parser.add_argument(
         "--model-dir",
         type=Path,
-        default=Path(model_dir) if model_dir else None,
-        required=not model_dir,
-        help="becomes AZUREML_MODEL_DIR (default: that variable)",
+        default=model_dir,
+        required=model_dir is None,
+        help=f"becomes {MODEL_DIR_ENV} (default: that variable)",
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5001)
@@ -91,8 +96,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         "2x this many may be pending per worker before 429",
     )
     args = parser.parse_args(argv)
-    env_keys = [k.strip() for k in os.environ.get(KEYS_ENV, "").split(",") if k.strip()]
-    args.api_key = [k for k in args.api_key if k] + env_keys
+    args.api_key = [k for k in args.api_key if k] + api_keys_from_environment()
     if not args.api_key:
         parser.error(f"give at least one --api-key or set {KEYS_ENV}")
     if args.request_timeout_ms < 1 or args.max_concurrent_requests < 1:

@@ -16,9 +16,12 @@ from flask.testing import FlaskClient
 
 from emulator.ports import free_port
 from model_server import score
-from model_server.__main__ import DEFAULT_ENTRY_SCRIPT, KEYS_ENV
-from model_server.app import NOT_UTF8, RUN_FAILED, create_app
+from model_server.__main__ import DEFAULT_ENTRY_SCRIPT
 from model_server.features import CATEGORICAL_FEATURES, FEATURES, NUMERIC_FEATURES
+from model_server.server.app import create_app
+from model_server.server.config import KEYS_ENV
+from model_server.server.container import RUN_FAILED
+from model_server.server.input_parsers import NOT_UTF8
 from model_server.train import train_frame
 from tests.servers import Server
 

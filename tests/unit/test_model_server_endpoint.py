@@ -14,15 +14,12 @@ import requests
 from flask.testing import FlaskClient
 
 from emulator.ports import free_port
-from model_server.__main__ import KEYS_ENV, _parse, endpoint_settings
-from model_server.app import (
-    MODEL_ERROR_REASON,
-    MODEL_ERROR_STATUS,
-    NOT_UTF8,
-    RUN_FAILED,
-    EndpointSettings,
-    create_app,
-)
+from model_server.__main__ import _parse, endpoint_settings
+from model_server.server.app import create_app
+from model_server.server.config import KEYS_ENV, EndpointSettings
+from model_server.server.container import RUN_FAILED
+from model_server.server.endpoint import MODEL_ERROR_REASON, MODEL_ERROR_STATUS
+from model_server.server.input_parsers import NOT_UTF8
 from tests.servers import Server
 
 KEY = "endpoint-key-1"
