@@ -1,0 +1,76 @@
+"""`ccflink compare`: local predictions against the same pipeline's on Confluent Cloud.
+
+The join key and the compared column default to the fraud demo's (`emulator.demo`); another
+pipeline names its own with `--key` and `--field`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import TextIO
+
+from common.errors import CcflinkError
+from emulator import demo
+from emulator.cli.sources import UNREADABLE_INPUT, add_cluster_arguments, read_source
+from emulator.config import Settings
+from emulator.results.diff import DEFAULT_SHOW, compare
+from emulator.results.diff_json import report_json
+from emulator.results.diff_text import format_report
+from emulator.results.files import FORMATS
+
+DEFAULT_MIN_AGREEMENT = 0.99
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The flags of `ccflink compare`."""
+    parser.add_argument(
+        "--local", required=True, help="local predictions: a topic name, or a file if that exists"
+    )
+    parser.add_argument("--cloud", required=True, help="predictions exported from Confluent Cloud")
+    parser.add_argument(
+        "--key", default=demo.KEY_COLUMN, help=f"join column (default {demo.KEY_COLUMN})"
+    )
+    parser.add_argument(
+        "--field",
+        default=demo.LABEL_COLUMN,
+        help=f"column to compare (default {demo.LABEL_COLUMN})",
+    )
+    parser.add_argument(
+        "--min-agreement",
+        type=float,
+        default=DEFAULT_MIN_AGREEMENT,
+        help=f"exit 1 below this agreement rate (default {DEFAULT_MIN_AGREEMENT})",
+    )
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--local-format", choices=FORMATS, default="auto")
+    parser.add_argument("--cloud-format", choices=FORMATS, default="auto")
+    parser.add_argument(
+        "--show", type=int, default=DEFAULT_SHOW, help="example keys and differences to list"
+    )
+    add_cluster_arguments(parser)
+    return parser
+
+
+def cmd_compare(
+    settings: Settings | None, args: argparse.Namespace, out: TextIO | None = None
+) -> int:
+    """Handler for `ccflink compare`.
+
+    Exit status: 0 when agreement >= --min-agreement, 1 below it (or when no key matched),
+    2 when an input cannot be read.
+    """
+    out = out or sys.stdout
+    try:
+        local = read_source(settings, args, args.local, args.local_format, args.key)
+        cloud = read_source(settings, args, args.cloud, args.cloud_format, args.key)
+    except (CcflinkError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return UNREADABLE_INPUT
+    report = compare(local, cloud, key=args.key, field=args.field, show=args.show)
+    if args.json:
+        out.write(json.dumps(report_json(report, args.min_agreement), indent=2) + "\n")
+    else:
+        out.write(format_report(report, args.min_agreement))
+    return 0 if report.passes(args.min_agreement) else 1

@@ -1,0 +1,46 @@
+"""Rows of a local Avro topic (Confluent's wire format), read from the beginning until idle."""
+
+from __future__ import annotations
+
+import time
+
+from common.errors import CcflinkError
+from emulator import topic_reader
+from emulator.results.values import Row, clean, merge_key
+
+DEFAULT_IDLE_SECONDS = 5.0
+
+
+class TopicNotFound(CcflinkError):
+    """The topic to read does not exist on the cluster."""
+
+
+def load_topic(
+    topic: str,
+    bootstrap_servers: str,
+    registry_url: str,
+    idle_seconds: float = DEFAULT_IDLE_SECONDS,
+    max_seconds: float | None = None,
+) -> list[Row]:
+    """Every record of an Avro topic from the beginning, until none arrived for `idle_seconds`.
+
+    Key fields (when the key is a record) are added to the value where it lacks them.
+    """
+    try:
+        reader = topic_reader.AvroTopicReader(bootstrap_servers, registry_url, topic)
+    except LookupError as error:  # the reader's word for a missing topic
+        raise TopicNotFound(str(error)) from None
+    rows: list[Row] = []
+    started = last = time.monotonic()
+    try:
+        while time.monotonic() - last < idle_seconds:
+            if max_seconds is not None and time.monotonic() - started >= max_seconds:
+                break
+            batch = reader.poll(timeout_ms=500)
+            for record in batch:
+                rows.append(merge_key(clean(record.value), record.key, None))
+            if batch:
+                last = time.monotonic()
+    finally:
+        reader.close()
+    return rows
