@@ -13,9 +13,19 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from common.errors import CcflinkError
 from emulator.dialect.statements import ColumnDef
 
 DEFAULT_PARTITIONS = 6
+
+
+class CatalogError(CcflinkError):
+    """A table, model, version, connection or statement the catalog does not have."""
+
+
+def mask(secret: str) -> str:
+    """Confluent shows secrets redacted; keep the last 4 characters to tell keys apart."""
+    return "*****" + secret[-4:] if len(secret) > 8 else "*****"
 
 
 @dataclass
@@ -71,12 +81,15 @@ class Model:
     versions: list[ModelVersion] = field(default_factory=list)
     default_version: int = 1
 
-    def get(self, version: str | None) -> ModelVersion:
+    def get(self, version: str | int | None) -> ModelVersion:
+        """The version named (the default one for None); CatalogError when there is none."""
+        if version is not None and not str(version).strip().isdigit():
+            raise CatalogError(f"model `{self.name}`: version {version!r} is not a number")
         wanted = self.default_version if version is None else int(version)
         for entry in self.versions:
             if entry.version == wanted:
                 return entry
-        raise KeyError(f"model `{self.name}` has no version {wanted}")
+        raise CatalogError(f"model `{self.name}` has no version {wanted}")
 
 
 @dataclass

@@ -423,7 +423,7 @@ class Sampler:
 
     def statement_status(self, problems: list[str]) -> tuple[dict[str, int], list[tuple]]:
         from emulator.flink.rest import FlinkRest
-        from emulator.statement_status import refresh
+        from emulator.sql.statements import refresh
 
         try:
             catalog = _ReadOnlyCatalog(self.settings.state_dir / "catalog.json")

@@ -1,13 +1,13 @@
-"""The local Azure ML online endpoint as a service of the stack: trained model, then server.
+"""The local Azure ML online endpoint as a service of the stack.
 
-`up` needs a model before the endpoint can `init()`; when the state folder has none, one is
-trained on a synthetic training set (its own seed, separate from the replayed data).
+The scoring script's `init()` loads its model when the server starts, so whoever starts the
+stack says how the model comes to be (`prepare`; the demo trains one when there is none).
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from collections.abc import Callable
 
 import requests
 
@@ -15,31 +15,13 @@ from emulator.config import PROJECT_ROOT, Settings
 from emulator.process import ManagedProcess, ServiceError
 
 NAME = "model-server"
+# prepare(settings, say): makes what the scoring script loads before the server starts.
+Prepare = Callable[[Settings, Callable[[str], None]], None]
 DEFAULT_SCORING_SCRIPT = PROJECT_ROOT / "model_server" / "score.py"
-TRAINING_ROWS = 20_000
-TRAINING_SEED = 7
 # Azure ML's inference server takes its gunicorn worker count from WORKER_COUNT (default 1).
 # Two here: one row per request is bound by Python's per-request cost, not by ONNX.
 WORKER_COUNT_VARIABLE = "WORKER_COUNT"
 DEFAULT_WORKER_COUNT = 2
-
-
-def model_file(settings: Settings) -> Path:
-    return settings.model_dir / "model" / "fraud.onnx"
-
-
-def ensure_model(settings: Settings, say=print) -> None:
-    """Train the default fraud model once per state folder."""
-    if model_file(settings).exists():
-        return
-    from model_server.train import train
-    from producers.synthetic import generate
-
-    training_dir = settings.data_dir / "training"
-    say(f"  training the fraud model on {TRAINING_ROWS:,} synthetic transactions ...")
-    files = generate(TRAINING_ROWS, training_dir, seed=TRAINING_SEED)
-    report = train(files.transaction_path, files.identity_path, settings.model_dir)
-    say(f"  model ready: {model_file(settings)} (held-out AUC {report.auc:.3f})")
 
 
 def worker_count() -> int:
@@ -54,8 +36,10 @@ def is_ready(settings: Settings) -> bool:
     return requests.get(f"{settings.model_server_url}/", timeout=2).text.strip() == "Healthy"
 
 
-def start(settings: Settings, say=print) -> ManagedProcess:
-    ensure_model(settings, say)
+def start(settings: Settings, prepare: Prepare | None = None, say=print) -> ManagedProcess:
+    """Start the server; `prepare` first makes what its scoring script loads (the model)."""
+    if prepare is not None:
+        prepare(settings, say)
     process = ManagedProcess(NAME, settings)
     command = [
         settings.python,

@@ -16,10 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from common.errors import CcflinkError
 from emulator.config import Settings
 
 
-class ServiceError(RuntimeError):
+class ServiceError(CcflinkError):
     """A service did not start or is not healthy; the message names it and its log."""
 
 

@@ -2,8 +2,9 @@
 
 Three chains start side by side, since only the registry depends on another service: Kafka
 then the Schema Registry (it stores schemas in Kafka), the Flink session cluster, and the
-model server (which trains the demo model first if there is none). Most of a start is JVMs
-warming up and waiting on each other's ports, so overlapping them shortens `make up`.
+model server (after `prepare_model`, e.g. the demo's training when there is no model). Most
+of a start is JVMs warming up and waiting on each other's ports, so overlapping them shortens
+`make up`.
 """
 
 from __future__ import annotations
@@ -63,8 +64,15 @@ _HEALTH: dict[str, Callable[[Settings], bool]] = {
 Step = tuple[str, Callable[[], object]]
 
 
-def up(settings: Settings, say: Callable[[str], None] = print) -> None:
-    """Start every service that is not already running; on a failed start, stop what started."""
+def up(
+    settings: Settings,
+    say: Callable[[str], None] = print,
+    prepare_model: model_endpoint.Prepare | None = None,
+) -> None:
+    """Start every service that is not already running; on a failed start, stop what started.
+
+    `prepare_model` makes what the model server's scoring script loads, before it starts.
+    """
     config.save(settings)
     say = _one_line_at_a_time(say)
     chains: list[list[Step]] = [
@@ -87,7 +95,7 @@ def up(settings: Settings, say: Callable[[str], None] = print) -> None:
         [
             (
                 f"Model server (Azure ML endpoint) on {settings.model_server_url}",
-                lambda: model_endpoint.start(settings, say),
+                lambda: model_endpoint.start(settings, prepare_model, say),
             )
         ],
     ]

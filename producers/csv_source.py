@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from common.errors import CcflinkError
 from producers.columns import Column, Kind, normalize_identity_name
 
 # pyarrow imports pandas on the first `to_numpy` and drops whatever is raised meanwhile: a
@@ -35,7 +36,7 @@ with contextlib.suppress(ImportError):
 BLOCK_BYTES = 4 << 20  # Arrow parses the file in blocks of this size: one batch per block
 
 
-class HeaderError(ValueError):
+class HeaderError(CcflinkError):
     """The file is not the IEEE-CIS file it should be."""
 
 

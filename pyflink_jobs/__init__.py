@@ -1,1 +1,6 @@
-"""The pipeline: Confluent-dialect SQL files, the ML_PREDICT table function, job submission."""
+"""What runs inside Flink: the fraud pipeline's Confluent-dialect SQL files and the ML_PREDICT
+functions (Python, calling the model's endpoint). Nothing here knows the control plane."""
+
+from pathlib import Path
+
+PIPELINE_SQL_DIR = Path(__file__).resolve().parent / "sql"

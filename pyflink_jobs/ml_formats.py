@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from common.errors import CcflinkError
+
 UNSUPPORTED_INPUT = "Unsupported type for model input"
 NOT_AN_ARRAY = "ML prediction response was not a JSON array"
 REMOTE_ERROR = "Remote ML Predict error"
@@ -62,11 +64,15 @@ _FLOAT_TYPES = {"FLOAT", "DOUBLE", "REAL", "DOUBLE PRECISION"}
 _AS_IS = frozenset({str, int, bool, type(None)})
 
 
-class PredictionError(RuntimeError):
+class PredictionError(CcflinkError):
     """The model's answer could not be turned into the OUTPUT columns; fails the statement."""
 
 
-class UnsupportedInputError(ValueError):
+class ModelFormatError(CcflinkError, ValueError):
+    """A format option, OUTPUT column or value shape the provider cannot take."""
+
+
+class UnsupportedInputError(ModelFormatError):
     """A model INPUT type or value Confluent cannot send ("Unsupported type for model input")."""
 
 
@@ -79,7 +85,7 @@ def _lookup(name: str, known: Sequence[str], kind: str) -> str:
     try:
         return by_key[_key(name)]
     except KeyError:
-        raise ValueError(
+        raise ModelFormatError(
             f"unsupported {kind} format {name!r}; supported: {', '.join(known)}"
         ) from None
 
@@ -100,7 +106,7 @@ class Format:
 def _split(spec: str) -> tuple[str, str | None]:
     name, sep, wrapper = spec.strip().partition(":")
     if sep and not wrapper.strip():
-        raise ValueError(f"format {spec!r} has an empty ':field' suffix")
+        raise ModelFormatError(f"format {spec!r} has an empty ':field' suffix")
     return name, (wrapper.strip() if sep else None)
 
 
@@ -114,10 +120,10 @@ def parse_input_format(spec: str | Format | None) -> Format:
     name = _lookup(raw, _INPUT_FORMATS, "input")
     if name in _JSON_ALIASES:
         if wrapper is not None:
-            raise ValueError(f"input format {name} takes no ':field' suffix")
+            raise ModelFormatError(f"input format {name} takes no ':field' suffix")
         return Format("JSON", _JSON_ALIASES[name], alias=name)
     if wrapper is not None and name != "JSON":
-        raise ValueError(f"only the JSON input format takes a ':field' suffix, not {name}")
+        raise ModelFormatError(f"only the JSON input format takes a ':field' suffix, not {name}")
     if name == "KSERVE-V1":
         return Format("TF-SERVING", alias=name)
     return Format(name, wrapper)
@@ -136,7 +142,7 @@ def parse_output_format(
     name = _lookup(raw, known, "output")
     name = _OUTPUT_ALIASES.get(name, name)
     if wrapper is not None and name not in {"JSON", "JSON-ARRAY"}:
-        raise ValueError(
+        raise ModelFormatError(
             f"only JSON and JSON-ARRAY output formats take a ':field' suffix, not {name}"
         )
     return Format(name, wrapper)
@@ -236,7 +242,7 @@ def _encode_values(values: Iterable[Any]) -> list[Any]:
 def encode_row(row: Sequence[Any], sql_types: Sequence[str | None] | None = None) -> list[Any]:
     if sql_types is not None:
         if len(sql_types) != len(row):
-            raise ValueError(f"{len(row)} values for {len(sql_types)} model INPUT columns")
+            raise ModelFormatError(f"{len(row)} values for {len(sql_types)} model INPUT columns")
         check_input_types(sql_types)
     return _encode_values(row)
 
@@ -268,7 +274,7 @@ def request_body(
     parsed = parse_input_format(fmt)
     values = encode_row(row, sql_types)
     if len(values) != len(columns):
-        raise ValueError(f"{len(values)} values for {len(columns)} model INPUT columns")
+        raise ModelFormatError(f"{len(values)} values for {len(columns)} model INPUT columns")
     content_type = request_content_type(parsed)
     name = parsed.name
     if name in _PANDAS_KEYS:
@@ -290,7 +296,7 @@ def request_body(
         return out.getvalue().encode(), content_type
     if name == "TEXT":
         return "\n".join(_text(v) for v in values).encode(), content_type
-    raise ValueError(f"unsupported input format {parsed}")  # pragma: no cover
+    raise ModelFormatError(f"unsupported input format {parsed}")  # pragma: no cover
 
 
 def _pandas_frame(parsed: Format, columns: Sequence[str], data: Sequence[Sequence[Any]]) -> bytes:
@@ -301,7 +307,7 @@ def _pandas_frame(parsed: Format, columns: Sequence[str], data: Sequence[Sequenc
 def _batch_format(fmt: str | Format | None) -> Format:
     parsed = parse_input_format(fmt)
     if parsed.name not in _PANDAS_KEYS:
-        raise ValueError(f"several rows per request need a pandas input format, not {parsed}")
+        raise ModelFormatError(f"several rows per request need a pandas input format, not {parsed}")
     return parsed
 
 
@@ -314,10 +320,10 @@ def batch_request_body(
 ) -> tuple[bytes, str]:
     """Several rows in one pandas split frame (local extension; pandas formats only)."""
     if not rows:
-        raise ValueError("a batch needs at least one row")
+        raise ModelFormatError("a batch needs at least one row")
     for row in rows:
         if len(row) != len(columns):
-            raise ValueError(f"{len(row)} values for {len(columns)} model INPUT columns")
+            raise ModelFormatError(f"{len(row)} values for {len(columns)} model INPUT columns")
     by_column = list(zip(*rows, strict=True))
     return batch_request_body_by_column(fmt, columns, by_column, sql_types=sql_types)
 
@@ -335,14 +341,14 @@ def batch_request_body_by_column(
     """
     parsed = _batch_format(fmt)
     if len(values) != len(columns):
-        raise ValueError(f"{len(values)} values for {len(columns)} model INPUT columns")
+        raise ModelFormatError(f"{len(values)} values for {len(columns)} model INPUT columns")
     if sql_types is not None:
         if len(sql_types) != len(columns):
-            raise ValueError(f"{len(columns)} columns for {len(sql_types)} model INPUT types")
+            raise ModelFormatError(f"{len(columns)} columns for {len(sql_types)} model INPUT types")
         check_input_types(sql_types)
     data = list(zip(*(_encode_values(column) for column in values), strict=True))
     if not data:
-        raise ValueError("a batch needs at least one row")
+        raise ModelFormatError("a batch needs at least one row")
     return _pandas_frame(parsed, columns, data), request_content_type(parsed)
 
 
@@ -418,7 +424,7 @@ def _normalise_outputs(
             name, sql_type = item
             result.append((name, sql_type))
     if not result:
-        raise ValueError("a model needs at least one OUTPUT column")
+        raise ModelFormatError("a model needs at least one OUTPUT column")
     return result
 
 
@@ -545,7 +551,7 @@ def parse_response(
         elif name == "TF-SERVING":
             values = _tf_serving_values(parsed, columns)
         else:  # pragma: no cover - parse_output_format only returns the above
-            raise ValueError(f"unsupported output format {parsed_format}")
+            raise ModelFormatError(f"unsupported output format {parsed_format}")
     return [coerce_output(v, t) for v, (_, t) in zip(values, columns, strict=True)]
 
 
@@ -558,7 +564,7 @@ def parse_batch_response(
     """The answer to `rows` rows sent together: a JSON-ARRAY with one entry per row."""
     parsed_format = parse_output_format(fmt) if fmt is not None else Format("JSON-ARRAY")
     if parsed_format.name != "JSON-ARRAY":
-        raise ValueError(
+        raise ModelFormatError(
             f"several rows per request need a JSON-ARRAY output format, not {parsed_format}"
         )
     if rows == 1:

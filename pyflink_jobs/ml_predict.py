@@ -21,7 +21,7 @@ from pyflink.table import DataTypes
 from pyflink.table.types import BigIntType, DataType, IntType, SmallIntType, TinyIntType
 from pyflink.table.udf import ScalarFunction, TableFunction, udf, udtf
 
-from pyflink_jobs.ml_formats import ModelCodec, PredictionError
+from pyflink_jobs.ml_formats import ModelCodec, ModelFormatError, PredictionError
 
 RETRYABLE = {429, 503}
 # Failure counters are registered up front (PyFlink metrics exist only once `open` returns).
@@ -49,7 +49,7 @@ def flink_type(sql_type: str) -> DataType:
     if normalized.startswith(("VARCHAR", "CHAR")):
         return DataTypes.STRING()
     if normalized not in _SCALAR_TYPES:
-        raise ValueError(f"model column type {sql_type} is not supported by the emulator")
+        raise ModelFormatError(f"model column type {sql_type} is not supported by the emulator")
     return _SCALAR_TYPES[normalized]()
 
 
@@ -70,10 +70,16 @@ class PredictSettings:
 
     @classmethod
     def from_map(cls, config: dict[str, str]) -> PredictSettings:
-        return cls(
-            retry_count=int(config.get("retry_count", cls.retry_count)),
-            client_timeout=float(config.get("client_timeout", cls.client_timeout)),
-        )
+        try:
+            return cls(
+                retry_count=int(config.get("retry_count", cls.retry_count)),
+                client_timeout=float(config.get("client_timeout", cls.client_timeout)),
+            )
+        except ValueError:
+            raise ModelFormatError(
+                "ML_PREDICT's retry_count must be a whole number and client_timeout seconds, "
+                f"not {config.get('retry_count')!r} and {config.get('client_timeout')!r}"
+            ) from None
 
 
 def _retry_delay(response: requests.Response, attempt: int) -> float:

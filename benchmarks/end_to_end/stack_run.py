@@ -14,7 +14,8 @@ from benchmarks.end_to_end.progress import quiet, say
 from benchmarks.stack_probes import job_tables, wait_jobs_running
 from emulator import stack
 from emulator.config import PROJECT_ROOT, Settings
-from emulator.demo import ensure_model, run_pipeline
+from emulator.demo.model import ensure_model
+from emulator.demo.pipeline import run_pipeline
 from emulator.flink.rest import FlinkRest
 from emulator.ports import free_ports
 from emulator.process import ServiceError

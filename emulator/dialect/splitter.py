@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from emulator.dialect.text import DialectError
+
 
 @dataclass(frozen=True)
 class Statement:
@@ -43,7 +45,7 @@ def _join_statement_sets(statements: list[Statement]) -> list[Statement]:
             joined.append(statement)
     if open_set:
         first = open_set[0]
-        raise ValueError(
+        raise DialectError(
             f"line {first.line}: EXECUTE STATEMENT SET BEGIN has no END; close it with END;"
         )
     return joined

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from common.errors import CcflinkError
 
-class DialectError(ValueError):
+
+class DialectError(CcflinkError):
     """SQL the emulator cannot run; the message names the statement's position and the fix."""
 
 

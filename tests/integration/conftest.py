@@ -13,6 +13,7 @@ import requests
 
 from emulator import stack
 from emulator.config import PROJECT_ROOT, Settings
+from emulator.demo.model import ensure_model
 from emulator.flink.rest import FlinkRest
 from emulator.kafka import broker
 from emulator.ports import free_ports
@@ -62,7 +63,7 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
         return
     _RUNNING_STACKS.append(settings)
     try:
-        stack.up(settings, say=lambda message: None)
+        stack.up(settings, say=lambda message: None, prepare_model=ensure_model)
         yield settings
     finally:
         stack.down(settings)

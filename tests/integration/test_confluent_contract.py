@@ -15,7 +15,7 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 
 from emulator.config import Settings
 from emulator.schema_registry import service as schema_registry
-from pyflink_jobs.session import ConfluentSession
+from emulator.sql.session import Session
 from tests.integration.conftest import read_until
 
 pytestmark = pytest.mark.integration
@@ -27,12 +27,12 @@ PAYMENTS = [
 
 
 @pytest.fixture(scope="module")
-def session(local_stack: Settings) -> ConfluentSession:
-    return ConfluentSession(local_stack, say=lambda message: None)
+def session(local_stack: Settings) -> Session:
+    return Session(local_stack, say=lambda message: None)
 
 
 def test_confluent_producer_records_are_read_by_flink(
-    local_stack: Settings, session: ConfluentSession
+    local_stack: Settings, session: Session
 ) -> None:
     # The table first, as in the cloud demo; the producer then registers its own schema.
     session.execute_script(

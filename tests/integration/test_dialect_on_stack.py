@@ -13,18 +13,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
-from confluent_kafka import Producer
+from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
-from kafka import KafkaConsumer, TopicPartition
 
 from emulator.catalog import Catalog
 from emulator.config import Settings
 from emulator.flink.rest import FlinkRest
 from emulator.kafka.topics import list_topics
-from emulator.statement_status import refresh, stop
-from pyflink_jobs.session import ConfluentSession, StatementError
+from emulator.sql.errors import StatementError
+from emulator.sql.session import Session
+from emulator.sql.statements import refresh, stop
 from tests.integration.conftest import read_until
 
 pytestmark = pytest.mark.integration
@@ -59,12 +59,12 @@ ORDERS_VALUE_SCHEMA = {
 
 
 @pytest.fixture(scope="module")
-def session(local_stack: Settings) -> ConfluentSession:
-    return ConfluentSession(local_stack, say=lambda message: None)
+def session(local_stack: Settings) -> Session:
+    return Session(local_stack, say=lambda message: None)
 
 
 @pytest.fixture(scope="module")
-def orders(local_stack: Settings, session: ConfluentSession) -> None:
+def orders(local_stack: Settings, session: Session) -> None:
     session.execute_script(
         """
         CREATE TABLE orders (
@@ -103,7 +103,7 @@ def orders(local_stack: Settings, session: ConfluentSession) -> None:
 
 
 def test_table_creation_provisions_topic_subjects_and_options(
-    local_stack: Settings, session: ConfluentSession, orders: None
+    local_stack: Settings, session: Session, orders: None
 ) -> None:
     topics = list_topics(local_stack.bootstrap_servers)
     assert "orders" in topics
@@ -123,7 +123,7 @@ def test_table_creation_provisions_topic_subjects_and_options(
 
 
 def test_tumbling_window_ctas_counts_per_minute_on_the_value_watermark(
-    local_stack: Settings, session: ConfluentSession, orders: None
+    local_stack: Settings, session: Session, orders: None
 ) -> None:
     session.execute_script(
         """
@@ -141,9 +141,7 @@ def test_tumbling_window_ctas_counts_per_minute_on_the_value_watermark(
     assert rows[0][0].replace(tzinfo=None) == START
 
 
-def test_json_object_with_75_pairs(
-    local_stack: Settings, session: ConfluentSession, orders: None
-) -> None:
+def test_json_object_with_75_pairs(local_stack: Settings, session: Session, orders: None) -> None:
     pairs = ", ".join(f"'k{i}' VALUE amount + {i}" for i in range(75))
     session.execute_script(
         f"CREATE TABLE orders_json AS SELECT order_id, JSON_OBJECT({pairs}) AS doc FROM orders;"
@@ -156,7 +154,7 @@ def test_json_object_with_75_pairs(
 
 
 def test_statements_have_names_and_statuses(
-    local_stack: Settings, session: ConfluentSession, orders: None
+    local_stack: Settings, session: Session, orders: None
 ) -> None:
     session.execute_script("SET 'client.statement-name' = 'copy-orders';")
     session.execute_script("CREATE TABLE orders_copy AS SELECT * FROM orders;")
@@ -173,7 +171,7 @@ def test_session_scan_options_bound_the_next_statements(
     local_stack: Settings, orders: None
 ) -> None:
     # A fresh session: its SET applies to its own statements from here on, as on Confluent.
-    bounded = ConfluentSession(local_stack, say=lambda message: None)
+    bounded = Session(local_stack, say=lambda message: None)
     bounded.execute_script(
         "SET 'sql.tables.scan.bounded.mode' = 'latest-offset';"
         "SET 'client.statement-name' = 'copy-orders-so-far';"
@@ -193,9 +191,7 @@ def test_session_scan_options_bound_the_next_statements(
     assert sorted(r.value["order_id"] for r in records) == [o[0] for o in ORDERS]
 
 
-def test_drop_table_removes_topic_and_subjects(
-    local_stack: Settings, session: ConfluentSession
-) -> None:
+def test_drop_table_removes_topic_and_subjects(local_stack: Settings, session: Session) -> None:
     session.execute_script("CREATE TABLE scratch (id INT, v STRING) DISTRIBUTED BY (id);")
     session.execute_script("DROP TABLE scratch;")
     assert "scratch" not in list_topics(local_stack.bootstrap_servers)
@@ -221,7 +217,7 @@ def test_drop_table_removes_topic_and_subjects(
     ],
 )
 def test_what_confluent_refuses_is_refused_with_position(
-    session: ConfluentSession, orders: None, statement: str, message: str
+    session: Session, orders: None, statement: str, message: str
 ) -> None:
     with pytest.raises(StatementError) as failure:
         session.execute_script(f"\n\n  {statement}", source="script.sql")
@@ -230,9 +226,7 @@ def test_what_confluent_refuses_is_refused_with_position(
     assert message in text
 
 
-def test_a_primary_key_makes_an_upsert_table(
-    local_stack: Settings, session: ConfluentSession
-) -> None:
+def test_a_primary_key_makes_an_upsert_table(local_stack: Settings, session: Session) -> None:
     session.execute_script(
         """
         CREATE TABLE balances (account STRING PRIMARY KEY NOT ENFORCED, balance DOUBLE);
@@ -247,7 +241,7 @@ def test_a_primary_key_makes_an_upsert_table(
 
 
 def test_a_statement_set_runs_its_inserts_as_one_job(
-    local_stack: Settings, session: ConfluentSession, orders: None
+    local_stack: Settings, session: Session, orders: None
 ) -> None:
     [_, _, result] = session.execute_script(
         """
@@ -286,7 +280,7 @@ META_EVENTS = [
 
 
 def test_metadata_columns_write_the_record_timestamp_and_read_kafkas_metadata(
-    local_stack: Settings, session: ConfluentSession
+    local_stack: Settings, session: Session
 ) -> None:
     rows = ", ".join(
         f"({i}, '{note}', TO_TIMESTAMP_LTZ({ms}, 3), MAP[CAST('trace' AS STRING), ENCODE('t{i}', "
@@ -358,25 +352,31 @@ def test_metadata_columns_write_the_record_timestamp_and_read_kafkas_metadata(
 
 def _raw_keys(settings: Settings, topic: str, count: int, timeout: float = 120.0) -> list[bytes]:
     """The keys of the first `count` records of `topic`, as the bytes on the topic."""
-    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False)
+    consumer = Consumer(
+        {
+            "bootstrap.servers": settings.bootstrap_servers,
+            "group.id": f"raw-keys-{topic}",
+            "enable.auto.commit": False,
+        }
+    )
     try:
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
+        metadata = consumer.list_topics(topic, timeout=30).topics[topic]
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in metadata.partitions])
         keys: list[bytes] = []
         deadline = time.monotonic() + timeout
         while len(keys) < count:
             if time.monotonic() > deadline:
                 pytest.fail(f"topic {topic}: {len(keys)} of {count} records after {timeout:.0f} s")
-            for batch in consumer.poll(timeout_ms=1000).values():
-                keys.extend(message.key for message in batch)
+            message = consumer.poll(1.0)
+            if message is not None and message.error() is None:
+                keys.append(message.key())
         return keys
     finally:
         consumer.close()
 
 
 def test_a_raw_key_is_stored_as_the_keys_bytes_without_a_key_subject(
-    local_stack: Settings, session: ConfluentSession
+    local_stack: Settings, session: Session
 ) -> None:
     session.execute_script(
         """
@@ -404,7 +404,7 @@ def test_a_raw_key_is_stored_as_the_keys_bytes_without_a_key_subject(
 
 
 def test_ctas_select_star_over_a_join_numbers_the_second_shared_column(
-    local_stack: Settings, session: ConfluentSession
+    local_stack: Settings, session: Session
 ) -> None:
     session.execute_script(
         """
@@ -429,7 +429,7 @@ def test_ctas_select_star_over_a_join_numbers_the_second_shared_column(
 
 
 def test_a_ctas_column_avro_cannot_name_is_refused_before_the_topic_exists(
-    local_stack: Settings, session: ConfluentSession
+    local_stack: Settings, session: Session
 ) -> None:
     session.execute_script("CREATE TABLE unnamed_src (amt DOUBLE);")
     with pytest.raises(StatementError, match=r"column `EXPR\$0` is not a valid Avro field name"):
@@ -439,7 +439,7 @@ def test_a_ctas_column_avro_cannot_name_is_refused_before_the_topic_exists(
 
 
 def test_alter_table_adds_and_drops_metadata_and_computed_columns(
-    local_stack: Settings, session: ConfluentSession
+    local_stack: Settings, session: Session
 ) -> None:
     session.execute_script(
         "CREATE TABLE ledger (entry_id INT, amount DOUBLE) DISTRIBUTED INTO 1 BUCKETS;"

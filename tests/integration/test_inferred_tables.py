@@ -13,7 +13,7 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 
 from emulator.config import Settings
 from emulator.kafka.topics import create_topic
-from pyflink_jobs.session import ConfluentSession
+from emulator.sql.session import Session
 from tests.integration.conftest import read_until
 
 pytestmark = pytest.mark.integration
@@ -72,7 +72,7 @@ def test_topic_written_first_is_an_inferred_table(local_stack: Settings) -> None
     subjects_before = _subjects(local_stack)
 
     said: list[str] = []
-    session = ConfluentSession(local_stack, say=said.append)
+    session = Session(local_stack, say=said.append)
     assert not [line for line in said if "clicks" in line], said
 
     tables_shown = session.execute_script("SHOW TABLES;")[0]
@@ -99,7 +99,7 @@ def test_topic_written_first_is_an_inferred_table(local_stack: Settings) -> None
 
 def test_timestamps_read_back_as_written(local_stack: Settings) -> None:
     """`ts` (local-timestamp-millis) reaches Flink as the same local date-time."""
-    session = ConfluentSession(local_stack, say=lambda message: None)
+    session = Session(local_stack, say=lambda message: None)
     session.execute_script(
         "CREATE TABLE clicks_ts AS SELECT n, DATE_FORMAT(ts, 'yyyy-MM-dd HH:mm:ss') AS ts_text "
         "FROM clicks WHERE ts IS NOT NULL;"
@@ -131,7 +131,7 @@ def test_topic_without_key_schema_reads_its_key_as_raw_bytes(local_stack: Settin
     assert producer.flush(30) == 0
 
     said: list[str] = []
-    session = ConfluentSession(local_stack, say=said.append)
+    session = Session(local_stack, say=said.append)
     assert not [line for line in said if "`page_views`" in line], said
     described = session.execute_script("DESCRIBE page_views;")[0]
     assert described.rows == [
@@ -183,7 +183,7 @@ def test_enums_nested_records_and_instants_are_read_and_an_atomic_key_left_out(
     assert producer.flush(30) == 0
 
     said: list[str] = []
-    session = ConfluentSession(local_stack, say=said.append)
+    session = Session(local_stack, say=said.append)
     warnings = [line for line in said if "`shapes`" in line]
     assert len(warnings) == 2, said
     assert "`key`" in warnings[0] and "atomic Avro key" in warnings[0]

@@ -23,9 +23,9 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 from emulator.catalog import Catalog, StatementRecord
 from emulator.config import Settings
 from emulator.flink.rest import FlinkRest
-from emulator.statement_status import refresh
+from emulator.sql.session import Session
+from emulator.sql.statements import refresh
 from pyflink_jobs.ml_predict import METRIC_GROUP
-from pyflink_jobs.session import ConfluentSession
 
 from .conftest import cancel_running_jobs, read_until
 
@@ -119,7 +119,7 @@ def endpoint() -> Iterator[ScriptedEndpoint]:
 @pytest.fixture(scope="module")
 def pairs(local_stack: Settings, endpoint: ScriptedEndpoint) -> dict[int, tuple[float, float]]:
     """A table of (a, b) pairs and a model pointing at the scripted endpoint."""
-    ConfluentSession(local_stack, say=lambda message: None).execute_script(
+    Session(local_stack, say=lambda message: None).execute_script(
         f"""
         CREATE TABLE pairs (id INT NOT NULL, a DOUBLE, b DOUBLE)
           DISTRIBUTED BY (id) INTO 2 BUCKETS;
@@ -192,7 +192,7 @@ def test_busy_answers_are_retried_and_every_row_is_scored_once(
     endpoint.requests.clear()
     endpoint.statuses.clear()
     endpoint.failures = [(503, {}), (429, {"Retry-After": "1"})]
-    session = ConfluentSession(local_stack, say=lambda message: None)
+    session = Session(local_stack, say=lambda message: None)
     session.execute_script(
         "SET 'client.statement-name' = 'score-through-busy-endpoint';"
         "CREATE TABLE pairs_scored AS SELECT id, p.label, p.score FROM pairs, "
@@ -234,7 +234,7 @@ def test_a_busy_endpoint_past_retry_count_fails_the_statement(
     endpoint.statuses.clear()
     endpoint.always = (503, {"Retry-After": "1"})
     try:
-        session = ConfluentSession(local_stack, say=lambda message: None)
+        session = Session(local_stack, say=lambda message: None)
         session.execute_script(
             "SET 'client.statement-name' = 'score-past-retries';"
             "CREATE TABLE pairs_never_scored AS SELECT id, p.label FROM pairs, "
@@ -256,7 +256,7 @@ def test_the_batching_extension_sends_many_rows_per_request(
     endpoint.requests.clear()
     endpoint.statuses.clear()
     said: list[str] = []
-    session = ConfluentSession(local_stack, say=said.append)
+    session = Session(local_stack, say=said.append)
     session.execute_script(
         "SET 'ccflink.ml-predict.batch-size' = '100';"
         "SET 'client.statement-name' = 'score-in-batches';"
@@ -278,7 +278,7 @@ def test_more_arguments_than_confluent_is_reported_to_take_are_accepted_with_a_w
     inputs = ", ".join(f"x{i} DOUBLE" for i in range(WIDE_INPUTS))
     arguments = ", ".join(["a", "b"] * (WIDE_INPUTS // 2))
     said: list[str] = []
-    session = ConfluentSession(local_stack, say=said.append)
+    session = Session(local_stack, say=said.append)
     session.execute_script(
         f"""
         CREATE MODEL wide INPUT ({inputs}) OUTPUT (label INT, score DOUBLE)
@@ -297,7 +297,7 @@ def test_more_arguments_than_confluent_is_reported_to_take_are_accepted_with_a_w
 def test_an_output_named_like_an_input_column_gets_flinks_suffix(
     local_stack: Settings, endpoint: ScriptedEndpoint, pairs: dict[int, tuple[float, float]]
 ) -> None:
-    session = ConfluentSession(local_stack, say=lambda message: None)
+    session = Session(local_stack, say=lambda message: None)
     session.execute_script(
         """
         CREATE MODEL clashing INPUT (a DOUBLE, b DOUBLE) OUTPUT (a INT, score DOUBLE)

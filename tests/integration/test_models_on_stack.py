@@ -14,8 +14,9 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 from emulator.catalog import Catalog
 from emulator.config import Settings
 from emulator.flink.rest import FlinkRest
-from emulator.statement_status import refresh
-from pyflink_jobs.session import ConfluentSession, StatementError
+from emulator.sql.errors import StatementError
+from emulator.sql.session import Session
+from emulator.sql.statements import refresh
 
 pytestmark = pytest.mark.integration
 
@@ -23,8 +24,8 @@ WRONG_KEY = "definitely-not-the-endpoint-key"
 
 
 @pytest.fixture(scope="module")
-def session(local_stack: Settings) -> ConfluentSession:
-    session = ConfluentSession(local_stack, say=lambda message: None)
+def session(local_stack: Settings) -> Session:
+    session = Session(local_stack, say=lambda message: None)
     session.execute_script(
         f"""
         CREATE TABLE points (id INT NOT NULL, x DOUBLE, label STRING)
@@ -81,7 +82,7 @@ def session(local_stack: Settings) -> ConfluentSession:
     return session
 
 
-def test_an_incompatible_argument_is_refused_when_planned(session: ConfluentSession) -> None:
+def test_an_incompatible_argument_is_refused_when_planned(session: Session) -> None:
     with pytest.raises(StatementError) as failure:
         session.execute_script(
             "CREATE TABLE refused AS SELECT p.y FROM points, "
@@ -92,7 +93,7 @@ def test_an_incompatible_argument_is_refused_when_planned(session: ConfluentSess
     assert "(a DOUBLE, b DOUBLE)" in message
 
 
-def test_a_wrong_argument_count_is_refused(session: ConfluentSession) -> None:
+def test_a_wrong_argument_count_is_refused(session: Session) -> None:
     with pytest.raises(StatementError, match="passes 1 values but the model's INPUT has 2"):
         session.execute_script(
             "CREATE TABLE refused_count AS SELECT p.y FROM points, "
@@ -100,7 +101,7 @@ def test_a_wrong_argument_count_is_refused(session: ConfluentSession) -> None:
         )
 
 
-def test_a_new_version_must_keep_input_and_output(session: ConfluentSession) -> None:
+def test_a_new_version_must_keep_input_and_output(session: Session) -> None:
     with pytest.raises(StatementError, match="must keep its INPUT and OUTPUT"):
         session.execute_script(
             "CREATE MODEL two_inputs INPUT (a DOUBLE) OUTPUT (y INT) WITH ("
@@ -110,7 +111,7 @@ def test_a_new_version_must_keep_input_and_output(session: ConfluentSession) -> 
 
 
 def test_an_endpoint_error_fails_the_statement_with_the_key_masked(
-    local_stack: Settings, session: ConfluentSession
+    local_stack: Settings, session: Session
 ) -> None:
     # An INT and a DOUBLE into DOUBLE inputs: accepted (implicit widening), then the endpoint
     # answers 401 to the wrong key, which is not retried and fails the statement.

@@ -23,6 +23,8 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 
 from emulator.catalog import Catalog
 from emulator.config import Settings
+from emulator.demo import PREDICTIONS_TOPIC
+from emulator.demo.pipeline import run_pipeline
 from emulator.flink.rest import FlinkRest
 from emulator.topic_reader import Record
 from model_server.features import FEATURES, OUTPUTS, time_features
@@ -30,7 +32,6 @@ from producers.columns import IDENTITY_COLUMNS, KEY_COLUMN
 from producers.produce import IDENTITIES, TRANSACTIONS, TopicSource, produce_dataset, schemas_for
 from producers.synthetic import generate
 from pyflink_jobs.ml_predict import METRIC_GROUP
-from emulator.demo import PREDICTIONS_TOPIC, run_pipeline
 from tests.integration.conftest import read_until
 
 pytestmark = pytest.mark.integration

@@ -28,7 +28,7 @@ from emulator.config import Settings
 from emulator.kafka import security
 from emulator.kafka.login import LoginError
 from emulator.profiles import load_profile
-from pyflink_jobs.session import ConfluentSession
+from emulator.sql.session import Session
 
 from . import container_stack
 from .conftest import read_until
@@ -99,7 +99,7 @@ def profiled(local_stack: Settings, tmp_path_factory: pytest.TempPathFactory) ->
 def test_sql_and_producers_run_through_the_profile(
     local_stack: Settings, profiled: Settings
 ) -> None:
-    session = ConfluentSession(profiled, say=lambda message: None)
+    session = Session(profiled, say=lambda message: None)
     session.execute_script(
         f"""
         CREATE TABLE {PREFIX}orders (id INT NOT NULL, amount DOUBLE)
@@ -115,7 +115,9 @@ def test_sql_and_producers_run_through_the_profile(
         for field in ("key", "value")
     }
     # The producer connects with the profile's settings only: SASL/PLAIN as the API key.
-    producer = Producer(profiled.kafka_client_config)
+    producer = Producer(
+        {"bootstrap.servers": profiled.bootstrap_servers, **profiled.kafka_security}
+    )
     topic = f"{PREFIX}orders"
     for order_id, amount in ((1, 5.0), (2, 20.0), (3, 30.0)):
         producer.produce(
@@ -140,4 +142,4 @@ def test_a_wrong_secret_is_refused_by_the_broker(
     key = profiled.profile.kafka_security["sasl.username"]
     wrong = load_profile(str(_profile_file(tmp_path, local_stack, key, "not-the-secret")))
     with pytest.raises(LoginError, match=f"refused API key {key}: .*Authentication failed"):
-        ConfluentSession(replace(local_stack, profile=wrong), say=lambda m: None)
+        Session(replace(local_stack, profile=wrong), say=lambda m: None)

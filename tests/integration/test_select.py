@@ -11,9 +11,12 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
+from emulator.catalog import Catalog
+from emulator.cli.output import result_text
 from emulator.config import Settings
 from emulator.flink.rest import FlinkRest
-from pyflink_jobs.session import ConfluentSession, StatementError
+from emulator.sql.errors import StatementError
+from emulator.sql.session import Session
 
 pytestmark = pytest.mark.integration
 
@@ -21,12 +24,12 @@ CLICKS = [("a", 1), ("b", 2), ("a", 3)]
 
 
 @pytest.fixture(scope="module")
-def session(local_stack: Settings) -> ConfluentSession:
-    return ConfluentSession(local_stack, say=lambda message: None)
+def session(local_stack: Settings) -> Session:
+    return Session(local_stack, say=lambda message: None)
 
 
 @pytest.fixture(scope="module")
-def clicks(local_stack: Settings, session: ConfluentSession) -> None:
+def clicks(local_stack: Settings, session: Session) -> None:
     session.execute_script("CREATE TABLE select_clicks (k STRING, n INT);")
     registry = SchemaRegistryClient({"url": local_stack.schema_registry_url})
     # The value schema CREATE TABLE registered (select_clicks_value, nullable fields).
@@ -49,7 +52,7 @@ def wait_for_state(rest: FlinkRest, job_id: str, states: set[str], timeout: floa
 
 
 def test_select_returns_the_rows_and_cancels_its_job(
-    local_stack: Settings, session: ConfluentSession, clicks: None
+    local_stack: Settings, session: Session, clicks: None
 ) -> None:
     seen: list[tuple[str, tuple]] = []
     result = session.select(
@@ -59,45 +62,47 @@ def test_select_returns_the_rows_and_cancels_its_job(
     )
     assert result.columns == ["k", "n"]
     assert sorted(result.rows) == sorted(CLICKS)
-    assert result.stopped == "limit" and not result.updating
+    assert result.query.stopped == "limit" and not result.query.updating
     assert [kind for kind, _ in seen] == ["+I"] * 3
     assert result.job_id is not None
     rest = FlinkRest(local_stack.flink_rest_url)
     assert wait_for_state(rest, result.job_id, {"CANCELED"}) == "CANCELED"
 
 
-def test_aggregate_applies_the_changelog_to_final_counts(
-    session: ConfluentSession, clicks: None
-) -> None:
+def test_aggregate_applies_the_changelog_to_final_counts(session: Session, clicks: None) -> None:
     result = session.select(
         "SELECT k, COUNT(*) AS clicks, SUM(n) AS total FROM select_clicks GROUP BY k",
         idle_timeout=5,
     )
     assert sorted(result.rows) == [("a", 2, 4), ("b", 1, 2)]
-    assert result.updating and result.changes == 4  # +I a, +I b, -U a, +U a
-    assert result.stopped == "idle"
+    assert result.query.updating and result.query.changes == 4  # +I a, +I b, -U a, +U a
+    assert result.query.stopped == "idle"
 
 
-def test_bounded_query_finishes_by_itself(session: ConfluentSession) -> None:
+def test_bounded_query_finishes_by_itself(session: Session) -> None:
     result = session.select("VALUES (1, 'x'), (2, 'y')")
     assert result.rows == [(1, "x"), (2, "y")]
-    assert result.stopped == "finished"
+    assert result.query.stopped == "finished"
 
 
-def test_select_refusals_and_errors_are_statement_errors(session: ConfluentSession) -> None:
+def test_select_refusals_and_errors_are_statement_errors(session: Session) -> None:
     with pytest.raises(StatementError, match="PROCTIME"):
         session.select("SELECT PROCTIME() FROM select_clicks")
     with pytest.raises(StatementError, match=r"Flink: .*no_such_table"):
         session.select("SELECT * FROM no_such_table")
 
 
-def test_script_with_a_select_finishes(local_stack: Settings, clicks: None) -> None:
-    said: list[str] = []
-    session = ConfluentSession(local_stack, say=said.append)
+def test_script_with_a_select_finishes(
+    local_stack: Settings, session: Session, clicks: None
+) -> None:
     [result] = session.execute_script("SELECT k, n FROM select_clicks;")
     # Three rows, fewer than the script limit of 20: reading stops 10 s after the last one.
     assert sorted(result.rows) == sorted(CLICKS)
     assert "SELECT: 3 rows; stopped after 10 s without new rows, job " in result.message
     assert result.message.endswith(" cancelled")
-    table = said[-1].splitlines()
-    assert table[0].split() == ["k", "n"] and len(table) == 2 + len(CLICKS)
+    # Its job was cancelled once read: the statement completed, nothing keeps running.
+    assert result.job_id is None
+    catalog = Catalog.for_state(local_stack.state_dir)
+    assert catalog.statements[result.name].status == "COMPLETED"
+    table = result_text(result).splitlines()
+    assert table[1].split() == ["k", "n"] and len(table) == 3 + len(CLICKS)

@@ -23,7 +23,7 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 from emulator.catalog import Catalog
 from emulator.config import PROJECT_ROOT, Settings
 from emulator.flink.rest import FlinkRest
-from emulator.statement_status import refresh
+from emulator.sql.statements import refresh
 
 from .conftest import read_until
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pyflink_jobs import pipeline
-from pyflink_jobs.pipeline import ArrivalWatch
+from emulator.demo import pipeline
+from emulator.demo.pipeline import ArrivalWatch
 
 
 @pytest.fixture

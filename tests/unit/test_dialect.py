@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from common.errors import CcflinkError
 from emulator.dialect.rewrite import (
     PredictCall,
     ResolvedPredict,
@@ -230,8 +231,8 @@ def test_type_parameters_are_not_split_but_comparisons_are_not_types() -> None:
     ]
 
 
-def test_dialect_error_is_a_value_error() -> None:
-    assert issubclass(DialectError, ValueError)
+def test_dialect_error_is_reported_as_a_user_error() -> None:
+    assert issubclass(DialectError, CcflinkError)  # the CLI prints it, no traceback
 
 
 # --- CREATE MODEL, SET, passthrough ---------------------------------------------------------

@@ -8,15 +8,17 @@ import threading
 import pytest
 from pyflink.common import Row, RowKind
 
+from emulator.cli.output import format_rows
+from emulator.cli.shell import ChangePrinter, Shell, StatementBuffer
+from emulator.dialect.parse import Query
 from emulator.dialect.splitter import Statement
-from emulator.shell import ChangePrinter, Shell, StatementBuffer
-from pyflink_jobs.session import (
-    ConfluentSession,
-    ResultTable,
-    SelectLimits,
-    SelectResult,
-    StatementError,
-)
+from emulator.sql.context import Context
+from emulator.sql.environment import FlinkEnvironment
+from emulator.sql.errors import StatementError
+from emulator.sql.executors.jobs import select
+from emulator.sql.query import ResultTable, SelectLimits
+from emulator.sql.result import QueryEnd, StatementResult
+from emulator.sql.session import Session
 
 # --- statement accumulation ---------------------------------------------------------------------
 
@@ -98,13 +100,20 @@ class FakeSession:
         self.fail = fail
         self.interrupt = interrupt
 
-    def execute(self, statement: Statement, source: str, index: int) -> None:
+    def execute(self, statement: Statement, source: str, index: int) -> StatementResult:
         assert source == "<shell>"
         self.ran.append((statement.text, statement.line, index))
         if statement.text in self.interrupt:
             raise KeyboardInterrupt
         if statement.text in self.fail:
             raise StatementError(f"{source}:{statement.line}: {statement.text}\n  it failed")
+        return StatementResult(
+            "SHOW", "1 tables", columns=["Table Name"], rows=[("t",)], name=f"stmt-{index}"
+        )
+
+
+# How the shell prints FakeSession's result rows (as `ccflink sql` prints them).
+TABLE = format_rows(["Table Name"], [("t",)])
 
 
 def lines_then_eof(lines: list[str | type[BaseException]]):
@@ -133,7 +142,8 @@ def run_shell(
 def test_piped_input_runs_every_statement_until_eof() -> None:
     session = FakeSession()
     code, output, prompts = run_shell(["SHOW TABLES;\n", "SELECT 1\n", "FROM t;\n"], session)
-    assert code == 0 and output == []
+    assert code == 0
+    assert output == [f"  [stmt-{index}] 1 tables\n{TABLE}" for index in (1, 2)]
     assert session.ran == [("SHOW TABLES", 1, 1), ("SELECT 1\nFROM t", 2, 2)]
     assert set(prompts) == {""}  # no prompt without a terminal
 
@@ -174,14 +184,14 @@ def test_ctrl_d_leaves_and_discards_an_unfinished_statement() -> None:
     code, output, _ = run_shell(["SHOW TABLES;", "SELECT 1"], session, interactive=True)
     assert code == 0
     assert [text for text, _, _ in session.ran] == ["SHOW TABLES"]
-    assert output == ["\n(unfinished statement discarded)"]
+    assert output == [f"  [stmt-1] 1 tables\n{TABLE}", "\n(unfinished statement discarded)"]
 
 
 def test_errors_print_the_message_and_the_shell_goes_on() -> None:
     session = FakeSession(fail={"SELECT nope"})
     code, output, _ = run_shell(["SELECT nope;", "SHOW TABLES;"], session)
     assert [text for text, _, _ in session.ran] == ["SELECT nope", "SHOW TABLES"]
-    assert output == ["error: <shell>:1: SELECT nope\n  it failed"]
+    assert output == ["error: <shell>:1: SELECT nope\n  it failed", "  [stmt-2] 1 tables\n" + TABLE]
     assert code == 1  # piped input: a failure shows in the exit code
 
 
@@ -327,10 +337,15 @@ def row(kind: RowKind, *values) -> Row:
     return result
 
 
-def fake_session(iterator: FakeIterator, columns=("k", "n")) -> ConfluentSession:
-    session = ConfluentSession.__new__(ConfluentSession)
-    session.t_env = FakeEnvironment(FakeTableResult(list(columns), iterator))
-    session._statement_parallelism = 1
+def fake_session(iterator: FakeIterator, columns=("k", "n")) -> Session:
+    session = Session.__new__(Session)
+    environment = FakeEnvironment(FakeTableResult(list(columns), iterator))
+    session.context = Context(
+        settings=None,
+        catalog=None,
+        flink=FlinkEnvironment(settings=None, t_env=environment),
+        say=lambda message: None,
+    )
     return session
 
 
@@ -345,10 +360,10 @@ def test_select_stops_at_max_rows_and_closes_the_iterator() -> None:
         "SELECT k, n FROM t;", max_rows=2, on_row=lambda table, kind, values: seen.append(kind)
     )
     assert result.rows == [("a", 1), ("b", 2)] and result.columns == ["k", "n"]
-    assert result.stopped == "limit" and seen == ["+I", "+I"]
+    assert result.query.stopped == "limit" and seen == ["+I", "+I"]
     assert iterator.closed.is_set()
-    assert session.t_env.sql == ["SELECT k, n FROM t"]
-    assert session.t_env.config["pipeline.name"].startswith("cli-")
+    assert session.context.flink.t_env.sql == ["SELECT k, n FROM t"]
+    assert session.context.flink.t_env.config["pipeline.name"].startswith("cli-")
     assert result.summary() == "2 rows; stopped at the limit of 2 rows, job job-1 cancelled"
 
 
@@ -363,26 +378,26 @@ def test_select_applies_the_changelog_and_stops_when_idle() -> None:
     )
     result = fake_session(iterator).select("SELECT k, COUNT(*) FROM t GROUP BY k", idle_timeout=0.3)
     assert result.rows == [("a", 2), ("b", 1)]
-    assert result.updating and result.changes == 4 and result.stopped == "idle"
+    assert result.query.updating and result.query.changes == 4 and result.query.stopped == "idle"
     assert iterator.closed.is_set()
     assert result.summary().startswith("2 rows (4 changes applied); stopped after 0.3 s without")
 
 
 def test_select_without_rows_stops_after_the_startup_timeout() -> None:
     result = fake_session(FakeIterator([])).select("SELECT * FROM t", startup_timeout=0.2)
-    assert result.rows == [] and result.stopped == "no-rows"
+    assert result.rows == [] and result.query.stopped == "no-rows"
 
 
 def test_select_stops_at_the_overall_time_limit() -> None:
     result = fake_session(FakeIterator(INSERTS[:1])).select(
         "SELECT * FROM t", idle_timeout=None, timeout=0.3
     )
-    assert result.rows == [("a", 1)] and result.stopped == "timeout"
+    assert result.rows == [("a", 1)] and result.query.stopped == "timeout"
 
 
 def test_bounded_select_finishes() -> None:
     result = fake_session(FakeIterator(INSERTS, bounded=True)).select("VALUES (1)")
-    assert len(result.rows) == 3 and result.stopped == "finished"
+    assert len(result.rows) == 3 and result.query.stopped == "finished"
     assert result.summary() == "3 rows; the query finished"
 
 
@@ -394,7 +409,7 @@ def test_ctrl_c_stops_reading_when_asked_and_raises_otherwise() -> None:
     result = fake_session(iterator).select(
         "SELECT * FROM t", on_row=interrupt, stop_on_interrupt=True
     )
-    assert result.stopped == "interrupted" and result.rows == [("a", 1)]
+    assert result.query.stopped == "interrupted" and result.rows == [("a", 1)]
     assert iterator.closed.is_set()
     iterator = FakeIterator(INSERTS)
     with pytest.raises(KeyboardInterrupt):
@@ -414,21 +429,20 @@ def test_select_refuses_what_confluent_refuses_and_non_queries() -> None:
         session.select("SELECT PROCTIME() FROM t")
     with pytest.raises(StatementError, match="select\\(\\) runs SELECT"):
         session.select("INSERT INTO a SELECT * FROM t")
-    assert session.t_env.sql == []
+    assert session.context.flink.t_env.sql == []
 
 
 def test_scripts_route_queries_to_select_with_the_session_limits() -> None:
-    from emulator.dialect.statements import Passthrough
-
     session = fake_session(FakeIterator(INSERTS))
     session.select_limits = SelectLimits(max_rows=2)
-    result = session._passthrough(Passthrough("WITH x AS (SELECT 1) SELECT * FROM x"), "n1")
+    result = select(session.context, Query("WITH x AS (SELECT 1) SELECT * FROM x"), "n1")
     assert result.columns == ["k", "n"] and result.rows == [("a", 1), ("b", 2)]
     assert result.message == "SELECT: 2 rows; stopped at the limit of 2 rows, job job-1 cancelled"
     assert result.job_id is None
-    assert session.t_env.config["pipeline.name"] == "n1"
+    assert session.context.flink.t_env.config["pipeline.name"] == "n1"
 
 
 def test_select_result_summary_for_one_row() -> None:
-    result = SelectResult(["k"], [("a",)], 1, False, "finished", "the query finished", "j")
+    end = QueryEnd(changes=1, updating=False, stopped="finished", reason="the query finished")
+    result = StatementResult("SELECT", "", "j", ["k"], [("a",)], query=end)
     assert result.summary() == "1 row; the query finished"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from emulator.model_endpoint import TRAINING_ROWS, TRAINING_SEED
+from emulator.demo import TRAINING_ROWS, TRAINING_SEED
 from model_server.train import train
 from producers.synthetic import generate
 

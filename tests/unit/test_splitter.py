@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from emulator.dialect.splitter import Statement, split_statements
+from emulator.dialect.text import DialectError
 
 
 def texts(script: str) -> list[str]:
@@ -112,5 +113,5 @@ def test_a_statement_set_stays_one_statement() -> None:
 
 
 def test_a_statement_set_without_end_is_an_error() -> None:
-    with pytest.raises(ValueError, match="has no END"):
+    with pytest.raises(DialectError, match="has no END"):
         split_statements("EXECUTE STATEMENT SET BEGIN INSERT INTO a SELECT 1;")

@@ -1,4 +1,4 @@
-"""The fraud pipeline: its SQL files, the local endpoint connection, and watching its output."""
+"""The demo's run: the pipeline's statements, the replay, and watching predictions arrive."""
 
 from __future__ import annotations
 
@@ -9,15 +9,27 @@ from pathlib import Path
 
 from emulator.catalog import Catalog, Connection
 from emulator.config import Settings
+from emulator.demo.names import (
+    CONNECTION_NAME,
+    DEMO_SEED,
+    KEY_COLUMN,
+    LABEL_COLUMN,
+    PREDICTION_COLUMN,
+    PREDICTIONS_TOPIC,
+    SCORE_COLUMN,
+    SOURCE_TOPICS,
+)
+from emulator.sql.session import Session
 from emulator.topic_reader import AvroTopicReader
+from producers.produce import TopicSummary, produce_dataset
+from producers.synthetic import generate
+from pyflink_jobs import PIPELINE_SQL_DIR
 
-SQL_DIR = Path(__file__).resolve().parent / "sql"
-CONNECTION_NAME = "fraud-detection-endpoint"
-PREDICTIONS_TOPIC = "fraud_predictions"
+Say = Callable[[str], None]
 
 
 def sql_files() -> list[Path]:
-    return sorted(SQL_DIR.glob("*.sql"))
+    return sorted(PIPELINE_SQL_DIR.glob("*.sql"))
 
 
 def ensure_local_connection(settings: Settings) -> None:
@@ -34,17 +46,43 @@ def ensure_local_connection(settings: Settings) -> None:
     catalog.save()
 
 
-def run_pipeline(
-    settings: Settings, say: Callable[[str], None] = print, *, ml_batch_size: int = 1
-) -> None:
+def run_pipeline(settings: Settings, say: Say = print, *, ml_batch_size: int = 1) -> None:
     """Run the pipeline's SQL files; `ml_batch_size` > 1 turns on the batching extension."""
-    from pyflink_jobs.session import ConfluentSession
-
     ensure_local_connection(settings)
-    session = ConfluentSession(settings, say, ml_batch_size=ml_batch_size)
+    session = Session(settings, say, ml_batch_size=ml_batch_size)
     for path in sql_files():
-        say(f"==> {path.relative_to(SQL_DIR.parent.parent)}")
-        session.execute_file(path)
+        say(f"==> {path.relative_to(PIPELINE_SQL_DIR.parent.parent)}")
+        for result in session.run_script(path.read_text(), str(path)):
+            say(f"  [{result.name}] {result.message}")
+
+
+def pipeline_ran(settings: Settings) -> bool:
+    """Whether this state folder's catalog already has the pipeline's output table."""
+    return PREDICTIONS_TOPIC in Catalog.for_state(settings.state_dir).tables
+
+
+def demo_data(settings: Settings, rows: int, say: Say = print) -> Path:
+    """The synthetic IEEE-CIS twin `make up` replays, generated once per row count."""
+    data_dir = settings.data_dir / f"synthetic-{rows}-seed{DEMO_SEED}"
+    if not (data_dir / "train_identity.csv").exists():
+        say(f"==> Generating {rows:,} synthetic IEEE-CIS transactions into {data_dir}")
+        generate(rows, data_dir, seed=DEMO_SEED)
+    return data_dir
+
+
+def replay(settings: Settings, data_dir: Path, say: Say = print, **options) -> list[TopicSummary]:
+    """Produce the two CSV files to the source topics; `options` are produce_dataset's."""
+    say(f"==> Producing {data_dir} to topics {' and '.join(SOURCE_TOPICS)}")
+    summaries = produce_dataset(
+        settings.bootstrap_servers,
+        settings.schema_registry_url,
+        data_dir,
+        settings.state_dir / "dead-letters",
+        **options,
+    )
+    for summary in summaries:
+        say(f"  {summary.line()}")
+    return summaries
 
 
 @dataclass
@@ -56,8 +94,8 @@ class PredictionStats:
 
     def add(self, row: dict) -> None:
         self.count += 1
-        self.predicted_fraud += int(row.get("predicted_fraud") or 0)
-        self.labelled_fraud += int(row.get("isFraud") or 0)
+        self.predicted_fraud += int(row.get(PREDICTION_COLUMN) or 0)
+        self.labelled_fraud += int(row.get(LABEL_COLUMN) or 0)
         self.recent = [row, *self.recent][:3]
 
     def line(self) -> str:
@@ -79,7 +117,8 @@ class ArrivalWatch:
     startup_timeout: float = 180.0
     count: int = 0
     first_arrival: float | None = None  # time.monotonic() of the first prediction
-    last_change: float = field(default_factory=time.monotonic)
+    # Looked up at creation (not bound once), so a test's clock applies to it too.
+    last_change: float = field(default_factory=lambda: time.monotonic())
 
     def seen(self, count: int) -> None:
         """Record the number of predictions seen so far."""
@@ -93,9 +132,7 @@ class ArrivalWatch:
         return self.count >= self.expected or time.monotonic() - self.last_change > wait
 
 
-def watch_predictions(
-    settings: Settings, watch: ArrivalWatch, say: Callable[[str], None] = print
-) -> PredictionStats:
+def watch_predictions(settings: Settings, watch: ArrivalWatch, say: Say = print) -> PredictionStats:
     """Show predictions as scrolling lines as they arrive, until `watch` is done."""
     reader = AvroTopicReader(
         settings.bootstrap_servers, settings.schema_registry_url, PREDICTIONS_TOPIC
@@ -110,11 +147,11 @@ def watch_predictions(
             if batch:
                 say(f"  {stats.line()}")
                 for row in stats.recent[:1]:
-                    probability = row.get("fraud_probability") or 0.0
+                    probability = row.get(SCORE_COLUMN) or 0.0
                     say(
-                        f"    TransactionID {row.get('TransactionID')}: "
-                        f"predicted_fraud={row.get('predicted_fraud')} "
-                        f"p={probability:.3f} (label isFraud={row.get('isFraud')})"
+                        f"    {KEY_COLUMN} {row.get(KEY_COLUMN)}: "
+                        f"{PREDICTION_COLUMN}={row.get(PREDICTION_COLUMN)} "
+                        f"p={probability:.3f} (label {LABEL_COLUMN}={row.get(LABEL_COLUMN)})"
                     )
     finally:
         reader.close()

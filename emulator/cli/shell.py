@@ -19,13 +19,13 @@ sql` (20 rows, 10 s without a new row), and exits with 1 if a statement failed.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import sys
 from collections.abc import Callable
 from typing import Any
 
-from emulator.config import Settings
+from common.errors import CcflinkError
+from emulator.cli.output import result_text
 from emulator.dialect.splitter import Statement, split_statements
+from emulator.dialect.text import DialectError
 
 PROMPT = "ccflink> "
 CONTINUATION = "      -> "
@@ -94,7 +94,7 @@ class StatementBuffer:
         for end in reversed(ends):
             try:
                 statements = self._place(split_statements(self._text[:end]))
-            except ValueError:  # an open EXECUTE STATEMENT SET: wait for its END
+            except DialectError:  # an open EXECUTE STATEMENT SET: wait for its END
                 continue
             self._consume(end)
             return statements
@@ -180,17 +180,16 @@ class Shell:
     def run_statement(self, statement: Statement) -> None:
         self.index += 1
         try:
-            self.session.execute(statement, self.source, self.index)
+            result = self.session.execute(statement, self.source, self.index)
         except KeyboardInterrupt:
             if not self.interactive:
                 raise
             self.write("interrupted")
-        except Exception as error:
+        except CcflinkError as error:
             self.failures += 1
-            if type(error).__name__ == "StatementError":
-                self.write(f"error: {error}")
-            else:
-                self.write(f"error: {type(error).__name__}: {error}")
+            self.write(f"error: {error}")
+        else:
+            self.write(result_text(result))
 
     def _end_of_input(self) -> int:
         if self.interactive:
@@ -222,48 +221,3 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="stop a SELECT after this many seconds without a new row "
         "(interactive default: never, piped input 10; 0: never)",
     )
-
-
-def _read_stdin(prompt: str) -> str:
-    line = sys.stdin.readline()
-    if not line:
-        raise EOFError
-    return line
-
-
-def _say(message: str) -> None:
-    print(message, flush=True)
-
-
-def cmd_shell(settings: Settings, args: argparse.Namespace) -> int:
-    from dataclasses import replace
-
-    from pyflink_jobs.session import SCRIPT_SELECT_LIMITS, ConfluentSession, SelectLimits
-
-    interactive = sys.stdin.isatty()
-    if interactive:
-        with contextlib.suppress(ImportError):
-            import readline  # noqa: F401 (line editing and history for input())
-        _say(f"Connecting to the Flink compute pool at {settings.flink_rest_url} ...")
-        limits = SelectLimits(
-            max_rows=INTERACTIVE_MAX_ROWS,
-            idle_timeout=None,
-            startup_timeout=None,
-            timeout=None,
-            on_row=ChangePrinter(_say),
-            stop_on_interrupt=True,
-        )
-    else:
-        limits = SCRIPT_SELECT_LIMITS
-    if args.max_rows is not None:
-        limits = replace(limits, max_rows=args.max_rows or None)
-    if args.idle_timeout is not None:
-        limits = replace(limits, idle_timeout=args.idle_timeout or None)
-    session = ConfluentSession(settings, _say)
-    session.select_limits = limits
-    if interactive:
-        _say(
-            "Flink SQL shell (Confluent dialect). End statements with ';'. "
-            "Ctrl-C stops a running SELECT; quit; or Ctrl-D leaves."
-        )
-    return Shell(session, input if interactive else _read_stdin, _say, interactive).run()

@@ -1,0 +1,75 @@
+"""`ccflink flink connection ...`: connections to model endpoints, as the confluent CLI's."""
+
+from __future__ import annotations
+
+import argparse
+
+from emulator.catalog import Catalog, CatalogError, Connection, mask
+from emulator.cli.output import format_rows, say
+from emulator.config import Settings
+
+
+def _connection(settings: Settings, name: str) -> tuple[Catalog, Connection]:
+    catalog = Catalog.for_state(settings.state_dir)
+    connection = catalog.connections.get(name)
+    if connection is None:
+        raise CatalogError(f"connection {name!r} does not exist; `ccflink flink connection list`")
+    return catalog, connection
+
+
+def cmd_connection_create(settings: Settings, args: argparse.Namespace) -> int:
+    catalog = Catalog.for_state(settings.state_dir)
+    if args.name in catalog.connections:
+        raise CatalogError(f"connection {args.name!r} already exists; `update` changes its key")
+    catalog.connections[args.name] = Connection(
+        name=args.name,
+        type=args.type.lower(),
+        endpoint=args.endpoint,
+        api_key=args.api_key,
+        cloud=args.cloud,
+        region=args.region,
+    )
+    catalog.save()
+    say(f"Created connection {args.name!r} ({args.type}, {args.endpoint}).")
+    return 0
+
+
+def cmd_connection_list(settings: Settings, args: argparse.Namespace) -> int:
+    catalog = Catalog.for_state(settings.state_dir)
+    rows = [
+        (c.name, c.type.upper(), c.endpoint, c.cloud or "", c.region or "")
+        for c in sorted(catalog.connections.values(), key=lambda c: c.name)
+        if args.type is None or c.type == args.type.lower()
+    ]
+    say(format_rows(["Name", "Type", "Endpoint", "Cloud", "Region"], rows))
+    return 0
+
+
+def cmd_connection_describe(settings: Settings, args: argparse.Namespace) -> int:
+    _, connection = _connection(settings, args.name)
+    for label, value in (
+        ("Name", connection.name),
+        ("Type", connection.type.upper()),
+        ("Endpoint", connection.endpoint),
+        ("Cloud", connection.cloud or "-"),
+        ("Region", connection.region or "-"),
+        ("API key", mask(connection.api_key)),
+    ):
+        say(f"{label:<9} {value}")
+    return 0
+
+
+def cmd_connection_update(settings: Settings, args: argparse.Namespace) -> int:
+    catalog, connection = _connection(settings, args.name)
+    connection.api_key = args.api_key
+    catalog.save()
+    say(f"Updated the API key of connection {args.name!r}.")
+    return 0
+
+
+def cmd_connection_delete(settings: Settings, args: argparse.Namespace) -> int:
+    catalog, _ = _connection(settings, args.name)
+    del catalog.connections[args.name]
+    catalog.save()
+    say(f"Deleted connection {args.name!r}.")
+    return 0

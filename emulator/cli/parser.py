@@ -1,0 +1,203 @@
+"""The `ccflink` command line: its commands, their options and their handlers.
+
+Command words follow the `confluent` CLI where one exists (`flink connection create`); the
+rest (`up`, `down`, `status`, `logs`, `sql`, `data generate`, `produce`) are the emulator's.
+A handler is named `"module:function"` within `emulator.cli` and imported when its command
+runs: `ccflink status` does not load PyFlink, pandas and the producers it never uses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from emulator import demo, stack
+from emulator.cli import compare, evaluate, shell
+from emulator.config import Settings
+from emulator.profiles import PROFILE_ENV
+
+
+def _add_ml_batch_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--ml-batch-size",
+        type=int,
+        default=1,
+        metavar="ROWS",
+        help="local extension: rows per ML_PREDICT request (default 1, as Confluent sends); "
+        "the same as SET 'ccflink.ml-predict.batch-size'",
+    )
+
+
+def _add_replay_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--split",
+        choices=["train", "test"],
+        help="which Kaggle files (default: train_* if present)",
+    )
+    parser.add_argument(
+        "--columns",
+        choices=["pipeline", "all"],
+        default="pipeline",
+        help="the pipeline's columns (default) or all 394",
+    )
+    parser.add_argument(
+        "--timestamps",
+        choices=["wall", "event"],
+        default="wall",
+        help="record time: wall clock at send (default, as the cloud demo) or from TransactionDT",
+    )
+    parser.add_argument(
+        "--speedup", type=float, help="replay TransactionDT gaps in real time divided by this"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ccflink",
+        description="ccflink: Confluent Cloud's Flink SQL, Kafka and ML_PREDICT on one machine.",
+    )
+    parser.add_argument(
+        "--profile",
+        default=os.environ.get(PROFILE_ENV) or None,
+        help="another cluster's client configuration (a name in the profiles folder, or a "
+        f".properties file; env {PROFILE_ENV}); default: this machine's stack",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    up = commands.add_parser("up", help="start Kafka, Schema Registry, Flink, the model server")
+    up.add_argument("--demo", action="store_true", help="then run the pipeline and replay data")
+    up.add_argument(
+        "--rows", type=int, default=demo.DEMO_ROWS, help="synthetic transactions to replay"
+    )
+    up.add_argument("--data", type=Path, help="folder with the Kaggle train_*.csv files instead")
+    up.add_argument(
+        "--no-top", action="store_true", help="scrolling lines instead of the live view"
+    )
+    _add_replay_arguments(up)
+    _add_ml_batch_argument(up)
+    up.set_defaults(handler="stack_commands:cmd_up")
+    top = commands.add_parser(
+        "top",
+        help="live view: records per topic, rows joined, predictions, fraud rate, latency, errors",
+    )
+    top.add_argument("--interval", type=float, default=1.0, help="seconds between samples")
+    top.add_argument("--duration", type=float, help="stop after this many seconds (Ctrl-C too)")
+    top.set_defaults(handler="stack_commands:cmd_top")
+    commands.add_parser("down", help="stop what `up` started").set_defaults(
+        handler="stack_commands:cmd_down"
+    )
+    commands.add_parser("status", help="what runs where").set_defaults(
+        handler="stack_commands:cmd_status"
+    )
+
+    logs = commands.add_parser("logs", help="a service's log")
+    logs.add_argument("service", help=", ".join(stack.SERVICE_NAMES))
+    logs.add_argument("-n", "--lines", type=int, default=50)
+    logs.add_argument("-f", "--follow", action="store_true")
+    logs.set_defaults(handler="stack_commands:cmd_logs")
+
+    sql = commands.add_parser("sql", help="run Confluent-dialect SQL files statement by statement")
+    sql.add_argument("-f", "--file", action="append", default=[], help="a SQL file (repeatable)")
+    sql.add_argument("files", nargs="*", help="more SQL files")
+    _add_ml_batch_argument(sql)
+    sql.set_defaults(handler="sql_commands:cmd_sql")
+
+    data = commands.add_parser("data", help="IEEE-CIS data").add_subparsers(
+        dest="data_command", required=True
+    )
+    generate = data.add_parser("generate", help="write a synthetic IEEE-CIS twin")
+    generate.add_argument("--rows", type=int, default=demo.DEMO_ROWS)
+    generate.add_argument("--out", required=True)
+    generate.add_argument("--seed", type=int, default=demo.DEMO_SEED)
+    generate.set_defaults(handler="data_commands:cmd_generate")
+
+    produce = commands.add_parser("produce", help="replay train_*.csv files into the topics")
+    produce.add_argument("--data", required=True, help="folder with the two CSV files")
+    _add_replay_arguments(produce)
+    produce.set_defaults(handler="data_commands:cmd_produce")
+
+    compare_parser = commands.add_parser(
+        "compare", help="local predictions against a Confluent Cloud export"
+    )
+    compare.add_arguments(compare_parser)
+    compare_parser.set_defaults(handler="compare:cmd_compare")
+    evaluate_parser = commands.add_parser(
+        "evaluate", help="accuracy, precision, recall, F1 and AUC of the predictions"
+    )
+    evaluate.add_arguments(evaluate_parser)
+    evaluate_parser.set_defaults(handler="evaluate:cmd_evaluate")
+
+    api_key = commands.add_parser(
+        "api-key", help="API keys scoped to a topic (SASL/PLAIN + Kafka ACLs)"
+    ).add_subparsers(dest="api_key_command", required=True)
+    key_create = api_key.add_parser("create", help="a key and secret for one topic")
+    key_create.add_argument("--service-account", required=True)
+    key_create.add_argument("--resource", required=True, help="the topic the key may write")
+    key_create.set_defaults(handler="api_keys:cmd_api_key_create")
+    api_key.add_parser("list", help="keys (secrets are not kept)").set_defaults(
+        handler="api_keys:cmd_api_key_list"
+    )
+    key_delete = api_key.add_parser("delete", help="delete a key and its ACLs")
+    key_delete.add_argument("key")
+    key_delete.set_defaults(handler="api_keys:cmd_api_key_delete")
+
+    flink = commands.add_parser("flink", help="Flink resources").add_subparsers(
+        dest="flink_command", required=True
+    )
+    shell_parser = flink.add_parser(
+        "shell", help="interactive Flink SQL shell (statements end with ;)"
+    )
+    shell.add_arguments(shell_parser)
+    shell_parser.set_defaults(handler="sql_commands:cmd_shell")
+    statement = flink.add_parser("statement", help="statements and their status")
+    statement_commands = statement.add_subparsers(dest="statement_command", required=True)
+    statement_commands.add_parser("list", help="every statement").set_defaults(
+        handler="sql_commands:cmd_statement_list"
+    )
+    for verb, verb_handler, text in (
+        ("describe", "sql_commands:cmd_statement_describe", "one statement in full"),
+        ("stop", "sql_commands:cmd_statement_stop", "stop a running statement (cancels its job)"),
+        ("delete", "sql_commands:cmd_statement_stop", "stop and forget a statement"),
+    ):
+        parser_for_verb = statement_commands.add_parser(verb, help=text)
+        parser_for_verb.add_argument("name")
+        parser_for_verb.set_defaults(handler=verb_handler)
+
+    connection = flink.add_parser("connection", help="connections to model endpoints")
+    connection_commands = connection.add_subparsers(dest="connection_command", required=True)
+    create = connection_commands.add_parser("create", help="create a connection")
+    create.add_argument("name")
+    create.add_argument("--cloud", default="local")
+    create.add_argument("--region", default="local")
+    create.add_argument("--type", required=True, choices=["azureml"])
+    create.add_argument("--endpoint", required=True)
+    create.add_argument("--api-key", required=True)
+    create.set_defaults(handler="connections:cmd_connection_create")
+    listing = connection_commands.add_parser("list", help="list connections")
+    listing.add_argument("--cloud")
+    listing.add_argument("--region")
+    listing.add_argument("--type")
+    listing.set_defaults(handler="connections:cmd_connection_list")
+    describe = connection_commands.add_parser("describe", help="one connection (key masked)")
+    describe.add_argument("name")
+    describe.set_defaults(handler="connections:cmd_connection_describe")
+    update = connection_commands.add_parser("update", help="change a connection's API key")
+    update.add_argument("name")
+    update.add_argument("--cloud")
+    update.add_argument("--region")
+    update.add_argument("--api-key", required=True)
+    update.set_defaults(handler="connections:cmd_connection_update")
+    delete = connection_commands.add_parser("delete", help="delete a connection")
+    delete.add_argument("name")
+    delete.add_argument("--force", action="store_true", help="accepted, as the confluent CLI's")
+    delete.set_defaults(handler="connections:cmd_connection_delete")
+    return parser
+
+
+def handler(args: argparse.Namespace) -> Callable[[Settings, argparse.Namespace], int]:
+    """The function that runs the parsed command."""
+    module, _, function = args.handler.partition(":")
+    return getattr(importlib.import_module(f"emulator.cli.{module}"), function)

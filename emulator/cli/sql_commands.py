@@ -1,0 +1,128 @@
+"""`ccflink sql`, `ccflink flink shell` and `ccflink flink statement ...`: statements run,
+listed, stopped."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from emulator.catalog import Catalog
+from emulator.cli.output import format_rows, result_text, say
+from emulator.cli.shell import INTERACTIVE_MAX_ROWS, ChangePrinter, Shell
+from emulator.config import Settings
+from emulator.flink.rest import FlinkRest
+from emulator.sql import statements
+from emulator.sql.query import SCRIPT_SELECT_LIMITS, SelectLimits
+from emulator.sql.session import Session
+from pyflink_jobs.ml_predict import METRIC_GROUP
+
+
+def cmd_sql(settings: Settings, args: argparse.Namespace) -> int:
+    files = [*args.file, *args.files]
+    if not files:
+        say("nothing to run: give SQL files (ccflink sql -f FILE)")
+        return 2
+    session = Session(settings, say, ml_batch_size=args.ml_batch_size)
+    for path in map(Path, files):
+        for result in session.run_script(path.read_text(), str(path)):
+            say(result_text(result))
+    return 0
+
+
+def _statements(settings: Settings) -> tuple[Catalog, FlinkRest]:
+    return Catalog.for_state(settings.state_dir), FlinkRest(settings.flink_rest_url)
+
+
+def cmd_statement_list(settings: Settings, _args: argparse.Namespace) -> int:
+    catalog, rest = _statements(settings)
+    rows = [
+        (r.name, r.status, r.created_at, " ".join(r.sql.split())[:60])
+        for r in statements.refresh(catalog, rest)
+    ]
+    say(format_rows(["Name", "Status", "Created", "Statement"], rows))
+    return 0
+
+
+def cmd_statement_describe(settings: Settings, args: argparse.Namespace) -> int:
+    catalog, rest = _statements(settings)
+    statements.refresh(catalog, rest)
+    record = statements.get(catalog, args.name)
+    for label, value in (
+        ("Name", record.name),
+        ("Status", record.status),
+        ("Created", record.created_at),
+        ("Flink job", record.job_id or "-"),
+        ("Detail", record.detail or "-"),
+        ("Statement", record.sql),
+    ):
+        say(f"{label:<10} {value}")
+    if record.job_id and "ML_PREDICT" in record.sql.upper():
+        _say_model_calls(rest, record.job_id)
+    return 0
+
+
+def _say_model_calls(rest: FlinkRest, job_id: str) -> None:
+    """ML_PREDICT's counters from Flink's metrics: requests, retries, failures, latency."""
+    try:
+        metrics = rest.metrics(job_id, METRIC_GROUP)
+    except OSError:
+        return  # the cluster is gone; the statement's record above still stands
+    for name, value in sorted(metrics.items()):
+        if not name.endswith(("latency_ms_sum", "latency_ms_count")):
+            say(f"{'Model':<10} {name} = {value:,.0f}")
+    for model in sorted({n.split(".", 1)[0] for n in metrics}):
+        count = metrics.get(f"{model}.latency_ms_count", 0.0)
+        if count:
+            mean = metrics[f"{model}.latency_ms_sum"] / count
+            say(f"{'Model':<10} {model}.latency_ms mean = {mean:.1f} over {count:,.0f} calls")
+
+
+def cmd_statement_stop(settings: Settings, args: argparse.Namespace) -> int:
+    catalog, rest = _statements(settings)
+    if args.statement_command == "delete":
+        statements.delete(catalog, rest, args.name)
+        say(f"Deleted statement {args.name!r}.")
+    else:
+        record = statements.stop(catalog, rest, args.name)
+        say(f"Statement {args.name!r}: {record.status}.")
+    return 0
+
+
+def _read_stdin(prompt: str) -> str:
+    line = sys.stdin.readline()
+    if not line:
+        raise EOFError
+    return line
+
+
+def cmd_shell(settings: Settings, args: argparse.Namespace) -> int:
+    interactive = sys.stdin.isatty()
+    if interactive:
+        with contextlib.suppress(ImportError):
+            import readline  # noqa: F401 (line editing and history for input())
+        say(f"Connecting to the Flink compute pool at {settings.flink_rest_url} ...")
+        limits = SelectLimits(
+            max_rows=INTERACTIVE_MAX_ROWS,
+            idle_timeout=None,
+            startup_timeout=None,
+            timeout=None,
+            on_row=ChangePrinter(say),
+            stop_on_interrupt=True,
+        )
+    else:
+        limits = SCRIPT_SELECT_LIMITS
+    if args.max_rows is not None:
+        limits = replace(limits, max_rows=args.max_rows or None)
+    if args.idle_timeout is not None:
+        limits = replace(limits, idle_timeout=args.idle_timeout or None)
+    session = Session(settings, say)
+    session.select_limits = limits
+    if interactive:
+        say(
+            "Flink SQL shell (Confluent dialect). End statements with ';'. "
+            "Ctrl-C stops a running SELECT; quit; or Ctrl-D leaves."
+        )
+    return Shell(session, input if interactive else _read_stdin, say, interactive).run()

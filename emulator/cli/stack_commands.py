@@ -1,0 +1,118 @@
+"""`ccflink up | down | status | logs | top`: the local stack, and the demo `make up` runs."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+
+from emulator import demo, stack
+from emulator.cli.data_commands import replay_options
+from emulator.cli.output import say
+from emulator.config import Settings
+from emulator.demo import pipeline
+from emulator.demo.model import ensure_model
+from emulator.live_view import Snapshot, run_top
+from emulator.process import ManagedProcess
+from emulator.results.metrics import evaluate
+from emulator.results.metrics_text import format_metrics
+from emulator.results.topic import load_topic
+
+
+def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    stack.up(settings, say, prepare_model=ensure_model)
+    say(f"Stack ready in {time.monotonic() - started:.0f} s.")
+    if args.demo:
+        run_demo(settings, args, started)
+    say("\nThe stack keeps running. `ccflink status` shows it; stop it with `make down`.")
+    return 0
+
+
+def run_demo(settings: Settings, args: argparse.Namespace, up_started: float) -> None:
+    """The fraud pipeline's statements, a replay, and its predictions as they arrive."""
+    if pipeline.pipeline_ran(settings):
+        say("==> Pipeline statements already ran in this state folder; not submitting again")
+    else:
+        pipeline.run_pipeline(settings, say, ml_batch_size=args.ml_batch_size)
+    data_dir = args.data or pipeline.demo_data(settings, args.rows, say)
+    summaries = pipeline.replay(settings, data_dir, say, **replay_options(args))
+    transactions = summaries[0].sent
+    say(f"==> Predictions from topic {demo.PREDICTIONS_TOPIC} as they arrive")
+    watch = pipeline.ArrivalWatch(expected=transactions)
+    if sys.stdout.isatty() and not args.no_top:
+        _watch_live(settings, watch)
+        say(f"{watch.count:,} predictions for {transactions:,} transactions.")
+    else:
+        stats = pipeline.watch_predictions(settings, watch, say=say)
+        say(f"{stats.line()} for {transactions:,} transactions.")
+    if watch.first_arrival is not None:
+        say(f"First prediction {watch.first_arrival - up_started:.0f} s after `up` started.")
+    if watch.count < transactions:
+        say(
+            "  The rest are the latest transactions without an identity row: a LEFT interval "
+            "join emits them once the watermark passes their window, and the watermark waits "
+            "for newer records on every partition of both topics (as on Confluent Cloud)."
+        )
+    _say_model_quality(settings)
+
+
+def _say_model_quality(settings: Settings) -> None:
+    """An ML_EVALUATE-style summary of the predictions against the transactions' isFraud."""
+    rows = load_topic(
+        demo.PREDICTIONS_TOPIC, settings.bootstrap_servers, settings.schema_registry_url, 2.0
+    )
+    metrics = evaluate(
+        rows,
+        label=demo.LABEL_COLUMN,
+        prediction=demo.PREDICTION_COLUMN,
+        probability=demo.SCORE_COLUMN,
+    )
+    say(format_metrics(metrics, title=f"==> Model quality on {demo.PREDICTIONS_TOPIC}"))
+
+
+def _watch_live(settings: Settings, watch: pipeline.ArrivalWatch) -> None:
+    """The live view (`ccflink top`) until `watch` is done."""
+
+    def done(snapshot: Snapshot) -> bool:
+        topic = snapshot.topics.get(demo.PREDICTIONS_TOPIC)
+        watch.seen(topic.total if topic is not None and topic.total is not None else 0)
+        return watch.done()
+
+    run_top(settings, until=done)
+
+
+def cmd_top(settings: Settings, args: argparse.Namespace) -> int:
+    return run_top(settings, interval=args.interval, duration=args.duration)
+
+
+def cmd_down(settings: Settings, _args: argparse.Namespace) -> int:
+    stopped = stack.down(settings)
+    say(f"Stopped: {', '.join(stopped)}" if stopped else "Nothing was running.")
+    return 0
+
+
+def cmd_status(settings: Settings, _args: argparse.Namespace) -> int:
+    rows = stack.status(settings)
+    say(f"{'service':<18} {'state':<10} {'pid':>8} {'memory':>9}  address")
+    for row in rows:
+        state = "healthy" if row.healthy else ("unhealthy" if row.running else "stopped")
+        memory = f"{row.memory_bytes / 2**20:,.0f} MB" if row.running else "-"
+        say(f"{row.name:<18} {state:<10} {row.pid or '-':>8} {memory:>9}  {row.address}")
+    total = sum(r.memory_bytes for r in rows)
+    say(f"{'total':<18} {'':<10} {'':>8} {total / 2**20:>6,.0f} MB")
+    say(f"state folder: {settings.state_dir}")
+    return 0 if all(r.healthy for r in rows) else 1
+
+
+def cmd_logs(settings: Settings, args: argparse.Namespace) -> int:
+    if args.service not in stack.SERVICE_NAMES:
+        say(f"unknown service {args.service!r}; one of: {', '.join(stack.SERVICE_NAMES)}")
+        return 2
+    log = ManagedProcess(args.service, settings).log_file
+    if not log.exists():
+        say(f"no log yet at {log}")
+        return 1
+    command = ["tail", "-n", str(args.lines)] + (["-f"] if args.follow else []) + [str(log)]
+    return subprocess.call(command)

@@ -1,0 +1,33 @@
+"""The fraud-detection demo `make up` runs: its names (`names`), its model (`model`) and its
+pipeline run and replay (`pipeline`). The platform takes names as parameters; this package is
+where the fraud pipeline's live, and the front ends pass them on."""
+
+from emulator.demo.names import (
+    CONNECTION_NAME,
+    DEMO_ROWS,
+    DEMO_SEED,
+    KEY_COLUMN,
+    LABEL_COLUMN,
+    PREDICTION_COLUMN,
+    PREDICTIONS_TOPIC,
+    SCORE_COLUMN,
+    SOURCE_TOPICS,
+    TOPIC_LABELS,
+    TRAINING_ROWS,
+    TRAINING_SEED,
+)
+
+__all__ = [
+    "CONNECTION_NAME",
+    "DEMO_ROWS",
+    "DEMO_SEED",
+    "KEY_COLUMN",
+    "LABEL_COLUMN",
+    "PREDICTIONS_TOPIC",
+    "PREDICTION_COLUMN",
+    "SCORE_COLUMN",
+    "SOURCE_TOPICS",
+    "TOPIC_LABELS",
+    "TRAINING_ROWS",
+    "TRAINING_SEED",
+]

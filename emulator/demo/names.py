@@ -1,0 +1,31 @@
+"""The fraud pipeline's names and defaults: topics, connection, columns, replay sizes.
+
+The platform takes names as parameters; the front ends pass these when the user names none.
+"""
+
+from __future__ import annotations
+
+# The replay `make up` runs when no Kaggle files are given.
+DEMO_ROWS = 10_000
+DEMO_SEED = 42
+
+# The model the local endpoint serves unless told otherwise, trained on its own synthetic set.
+TRAINING_ROWS = 20_000
+TRAINING_SEED = 7
+
+CONNECTION_NAME = "fraud-detection-endpoint"
+SOURCE_TOPICS = ("transactions", "identities")
+PREDICTIONS_TOPIC = "fraud_predictions"
+# What the live view shows per topic, in pipeline order.
+TOPIC_LABELS: dict[str, str] = {
+    "transactions": "records produced",
+    "identities": "records produced",
+    "transactions_enriched": "rows joined",
+    "transactions_features": "rows with features",
+    PREDICTIONS_TOPIC: "predictions",
+}
+# Columns of the predictions the reports read.
+KEY_COLUMN = "TransactionID"
+LABEL_COLUMN = "isFraud"
+PREDICTION_COLUMN = "predicted_fraud"
+SCORE_COLUMN = "fraud_probability"

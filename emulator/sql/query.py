@@ -1,0 +1,199 @@
+"""Reading a SELECT's changelog into a result table, as Confluent's workspace shows it.
+
+The query runs as a job on the cluster; a reader thread takes its changes so this thread keeps
+time and takes Ctrl-C, and reading stops at the first limit reached (the job is then
+cancelled).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from emulator.sql.environment import FlinkEnvironment
+from emulator.sql.result import QueryEnd, StatementResult
+
+
+class ResultTable:
+    """A query's result built from Flink's changelog.
+
+    +I appends a row. -U and -D remove the row they carry (an unknown row is ignored: it may
+    have been read before a limit); the +U that follows a -U takes the updated row's place, so
+    an updating query (GROUP BY counts) changes rows in place and an append-only query's rows
+    stay in arrival order.
+    """
+
+    KINDS = ("+I", "-U", "+U", "-D")
+
+    def __init__(self, columns: list[str]) -> None:
+        self.columns = list(columns)
+        self.rows: list[tuple] = []
+        self.changes = 0
+        self.updating = False  # whether a -U, +U or -D came: the query is not append-only
+        self._updated_at: int | None = None  # where the row a -U removed was
+
+    @property
+    def pending_update(self) -> bool:
+        """A -U came without its +U yet: the table is between two states."""
+        return self._updated_at is not None
+
+    def apply(self, kind: str, values: tuple) -> None:
+        if kind not in self.KINDS:
+            raise ValueError(f"unknown row kind {kind!r}; one of {', '.join(self.KINDS)}")
+        self.changes += 1
+        values = tuple(values)
+        if kind == "+I":
+            self.rows.append(values)
+        elif kind == "+U":
+            self.updating = True
+            at = self._updated_at
+            self._updated_at = None
+            if at is None or at > len(self.rows):
+                self.rows.append(values)
+            else:
+                self.rows.insert(at, values)
+        else:
+            self.updating = True
+            self._updated_at = None
+            try:
+                index = self.rows.index(values)
+            except ValueError:
+                return
+            del self.rows[index]
+            if kind == "-U":
+                self._updated_at = index
+
+
+# on_row(table, kind, values): called after each change is applied to the table.
+RowCallback = Callable[[ResultTable, str, tuple], None]
+
+
+@dataclass(frozen=True)
+class SelectLimits:
+    """When a SELECT's result stops being read (its job is then cancelled)."""
+
+    max_rows: int | None = 20  # rows in the result table
+    idle_timeout: float | None = 10.0  # seconds without a new change, once one came
+    startup_timeout: float | None = 60.0  # seconds to wait for the first change
+    timeout: float | None = None  # seconds in all
+    on_row: RowCallback | None = None
+    stop_on_interrupt: bool = False  # Ctrl-C stops reading and returns (the shell) or raises
+
+
+# A SELECT in a script (`ccflink sql`, execute_script): at most 20 rows, 10 s without a new
+# row (a minute for the first one), two minutes in all; a script never waits for ever.
+SCRIPT_SELECT_LIMITS = SelectLimits(
+    max_rows=20, idle_timeout=10.0, startup_timeout=60.0, timeout=120.0
+)
+
+
+def _deadline(
+    limits: SelectLimits, started: float, last_change: float | None
+) -> tuple[float | None, str]:
+    """The earliest moment reading must stop, and which limit that is."""
+    candidates = []
+    if last_change is None and limits.startup_timeout is not None:
+        candidates.append((started + limits.startup_timeout, "no-rows"))
+    if last_change is not None and limits.idle_timeout is not None:
+        candidates.append((last_change + limits.idle_timeout, "idle"))
+    if limits.timeout is not None:
+        candidates.append((started + limits.timeout, "timeout"))
+    return min(candidates) if candidates else (None, "")
+
+
+def _reason(stopped: str, limits: SelectLimits) -> str:
+    if stopped == "limit":
+        return f"stopped at the limit of {limits.max_rows} rows"
+    if stopped == "idle":
+        return f"stopped after {limits.idle_timeout:g} s without new rows"
+    if stopped == "no-rows":
+        return f"stopped: no rows within {limits.startup_timeout:g} s"
+    if stopped == "timeout":
+        return f"stopped at the time limit of {limits.timeout:g} s"
+    return "stopped by Ctrl-C" if stopped == "interrupted" else "the query finished"
+
+
+_END = object()
+
+
+def run_query(
+    flink: FlinkEnvironment, text: str, name: str, limits: SelectLimits, parallelism: int
+) -> StatementResult:
+    """Submit the query, read changes on a thread until a limit, cancel the job."""
+    result = flink.start(name, text, parallelism)
+    client = result.get_job_client()
+    job_id = str(client.get_job_id()) if client is not None else None
+    table = ResultTable(list(result.get_resolved_schema().get_column_names()))
+    # collect()'s hasNext() blocks inside the JVM; closing the iterator cancels the job and
+    # ends the reader.
+    iterator = result.collect()
+    changes: queue.Queue = queue.Queue()
+    done = threading.Event()
+
+    def read() -> None:
+        try:
+            for row in iterator:
+                if done.is_set():
+                    break
+                changes.put((str(row.get_row_kind()), tuple(row)))
+        except Exception as error:
+            if not done.is_set():
+                changes.put(error)
+        finally:
+            changes.put(_END)
+
+    reader = threading.Thread(target=read, name=f"select-{name}", daemon=True)
+    started = time.monotonic()
+    last_change: float | None = None
+    stopped = "finished"
+    reader.start()
+    try:
+        while True:
+            if (
+                limits.max_rows is not None
+                and len(table.rows) >= limits.max_rows
+                and not table.pending_update
+            ):
+                stopped = "limit"
+                break
+            deadline, why = _deadline(limits, started, last_change)
+            now = time.monotonic()
+            if deadline is not None and now >= deadline:
+                stopped = why
+                break
+            try:
+                item = changes.get(timeout=0.5 if deadline is None else min(0.5, deadline - now))
+            except queue.Empty:
+                continue
+            if item is _END:
+                break
+            if isinstance(item, BaseException):
+                raise item
+            kind, values = item
+            table.apply(kind, values)
+            last_change = time.monotonic()
+            if limits.on_row is not None:
+                limits.on_row(table, kind, values)
+    except KeyboardInterrupt:
+        if not limits.stop_on_interrupt:
+            raise
+        stopped = "interrupted"
+    finally:
+        done.set()
+        # A finished or failed job has nothing left to cancel.
+        with contextlib.suppress(Exception):
+            iterator.close()
+        reader.join(timeout=10)
+    selected = StatementResult(
+        "SELECT",
+        "",
+        job_id,
+        table.columns,
+        list(table.rows),
+        query=QueryEnd(table.changes, table.updating, stopped, _reason(stopped, limits)),
+    )
+    return replace(selected, message=f"SELECT: {selected.summary()}")
