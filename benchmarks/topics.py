@@ -7,16 +7,11 @@ reader cannot stretch a figure.
 
 from __future__ import annotations
 
-import io
-import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
-import fastavro
-import requests
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, TopicPartition
 
 from emulator.config import Settings
@@ -29,22 +24,6 @@ class Record:
     key: bytes | None
     value: bytes | None
     timestamp_ms: int
-
-
-class AvroDecoder:
-    """Confluent wire format (magic byte, schema id, Avro body), schemas fetched once by id."""
-
-    def __init__(self, registry_url: str) -> None:
-        self._registry = registry_url.rstrip("/")
-        self._schemas: dict[int, Any] = {}
-
-    def __call__(self, message: bytes) -> dict[str, Any]:
-        schema_id = int.from_bytes(message[1:5], "big")
-        if schema_id not in self._schemas:
-            response = requests.get(f"{self._registry}/schemas/ids/{schema_id}", timeout=10)
-            response.raise_for_status()
-            self._schemas[schema_id] = fastavro.parse_schema(json.loads(response.json()["schema"]))
-        return fastavro.schemaless_reader(io.BytesIO(message[5:]), self._schemas[schema_id], None)
 
 
 class Topic:

@@ -54,11 +54,6 @@ class Settings:
         return dict(self.profile.kafka_security) if self.profile is not None else {}
 
     @property
-    def kafka_client_config(self) -> dict[str, str]:
-        """What a confluent-kafka client needs to reach the cluster in use."""
-        return {"bootstrap.servers": self.bootstrap_servers, **self.kafka_security}
-
-    @property
     def schema_registry_url(self) -> str:
         if self.profile is not None and self.profile.schema_registry_url:
             return self.profile.schema_registry_url

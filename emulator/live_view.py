@@ -515,9 +515,10 @@ def frame(snapshot: Snapshot, width: int | None) -> str:
 
 
 @contextmanager
-def _quiet_kafka_python(active: bool):
-    """kafka-python warns on stderr when the broker goes away; not over the screen."""
-    logger = logging.getLogger("kafka")
+def _quiet_topic_reader(active: bool):
+    """The predictions' reader logs librdkafka's warnings when the broker goes away; they would
+    land on stderr, over the screen."""
+    logger = logging.getLogger("emulator.topic_reader")  # the reader's LOG
     level = logger.level
     if active:
         logger.setLevel(logging.CRITICAL)
@@ -543,7 +544,7 @@ def run_top(
     next_tick = started
     snapshot: Snapshot | None = None
     try:
-        with _quiet_kafka_python(tty):
+        with _quiet_topic_reader(tty):
             if tty:
                 out.write(HIDE_CURSOR + CLEAR)
             while True:

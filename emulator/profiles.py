@@ -100,24 +100,6 @@ class Profile:
         }
 
 
-# librdkafka's names of the security settings, and kafka-python's for the same.
-_KAFKA_PYTHON_NAMES = {
-    "security.protocol": "security_protocol",
-    "sasl.mechanism": "sasl_mechanism",
-    "sasl.username": "sasl_plain_username",
-    "sasl.password": "sasl_plain_password",
-    "ssl.ca.location": "ssl_cafile",
-}
-
-
-def kafka_python_options(security: dict[str, str]) -> dict[str, str]:
-    """The same security settings as kafka-python's keyword arguments (it names them apart)."""
-    unknown = sorted(set(security) - set(_KAFKA_PYTHON_NAMES))
-    if unknown:
-        raise ProfileError(f"settings {unknown} are not supported by the admin and reader clients")
-    return {_KAFKA_PYTHON_NAMES[key]: value for key, value in security.items()}
-
-
 def _jaas_escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"')
 

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from kafka import KafkaConsumer, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
 from common.avro.decoder import AvroDecoder
+from emulator.kafka.consume import arrived
+from emulator.kafka.topics import TIMEOUT_S
 from emulator.schema_registry.client import registry_client
+
+# librdkafka's log, through Python's logging so a live view can keep it off its screen.
+LOG = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -26,33 +33,36 @@ class AvroTopicReader:
 
     def __init__(self, bootstrap_servers: str, registry_url: str, topic: str) -> None:
         self._decode_avro = AvroDecoder.of_registry(registry_client(registry_url))
-        self._consumer = KafkaConsumer(
-            bootstrap_servers=bootstrap_servers, enable_auto_commit=False
+        self._consumer = Consumer(
+            {
+                "bootstrap.servers": bootstrap_servers,
+                "group.id": f"ccflink-reader-{uuid.uuid4().hex[:8]}",  # assigned, never joined
+                "enable.auto.commit": False,
+                "logger": LOG,
+            }
         )
-        partitions = self._consumer.partitions_for_topic(topic) or set()
-        if not partitions:
+        metadata = self._consumer.list_topics(topic, timeout=TIMEOUT_S).topics.get(topic)
+        if metadata is None or metadata.error is not None or not metadata.partitions:
+            self._consumer.close()
             raise LookupError(f"topic {topic!r} does not exist")
-        assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
-        self._consumer.assign(assigned)
-        self._consumer.seek_to_beginning(*assigned)
+        self._consumer.assign(
+            [TopicPartition(topic, p, OFFSET_BEGINNING) for p in sorted(metadata.partitions)]
+        )
 
     def _decode(self, message: bytes | None) -> dict[str, Any] | None:
         return None if message is None else self._decode_avro(message)
 
     def poll(self, timeout_ms: int = 1000) -> list[Record]:
-        records = []
-        for batch in self._consumer.poll(timeout_ms=timeout_ms, max_records=10_000).values():
-            for message in batch:
-                records.append(
-                    Record(
-                        key=self._decode(message.key),
-                        value=self._decode(message.value) or {},
-                        timestamp_ms=message.timestamp,
-                        partition=message.partition,
-                        offset=message.offset,
-                    )
-                )
-        return records
+        return [
+            Record(
+                key=self._decode(message.key()),
+                value=self._decode(message.value()) or {},
+                timestamp_ms=message.timestamp()[1],
+                partition=message.partition(),
+                offset=message.offset(),
+            )
+            for message in arrived(self._consumer, timeout_ms / 1000)
+        ]
 
     def __iter__(self) -> Iterator[Record]:
         while True:

@@ -191,8 +191,8 @@ def prepare(settings: Settings) -> list[str]:
 def is_ready(settings: Settings) -> bool:
     """The broker answers a metadata request within a few seconds.
 
-    librdkafka's client, not kafka-python's: the latter, asked before the broker listens, can
-    block for its 30 s metadata timeout and so hold `make up` back long after the broker is up.
+    librdkafka gives up within the 3 s it is given, so a broker that does not listen yet is
+    asked again soon and `make up` goes on as soon as it answers.
     """
     from confluent_kafka import KafkaException
     from confluent_kafka.admin import AdminClient

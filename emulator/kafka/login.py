@@ -1,8 +1,7 @@
 """Check that a cluster takes our credentials, and say plainly why not.
 
-A wrong API key or secret otherwise surfaces as "Unable to bootstrap" (kafka-python) or
-"Broker transport failure" (librdkafka): the real reason is only in librdkafka's log, so this
-asks for the cluster's metadata with that log captured.
+A wrong API key or secret otherwise surfaces as "Broker transport failure": the real reason
+is only in librdkafka's log, so this asks for the cluster's metadata with that log captured.
 """
 
 from __future__ import annotations

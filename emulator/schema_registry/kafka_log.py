@@ -3,17 +3,33 @@
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.admin import KafkaAdminClient, NewTopic
-from kafka.errors import TopicAlreadyExistsError
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    Consumer,
+    KafkaError,
+    KafkaException,
+    Producer,
+    TopicPartition,
+)
+
+from emulator.kafka.consume import arrived
+from emulator.kafka.topics import TIMEOUT_S, create_topic
 
 SCHEMAS_TOPIC = "_schemas"
+APPEND_TIMEOUT_S = 30.0
+
+Entry = tuple[dict[str, Any], dict[str, Any] | None]
 
 
 def _encode(data: dict[str, Any] | None) -> bytes | None:
     return None if data is None else json.dumps(data, separators=(",", ":")).encode()
+
+
+def _decode(data: bytes | None) -> dict[str, Any] | None:
+    return None if data is None else json.loads(data)
 
 
 class KafkaSchemaLog:
@@ -22,43 +38,54 @@ class KafkaSchemaLog:
     def __init__(self, bootstrap_servers: str, topic: str = SCHEMAS_TOPIC) -> None:
         self._bootstrap = bootstrap_servers
         self._topic = topic
-        self._ensure_topic()
-        self._producer = KafkaProducer(bootstrap_servers=bootstrap_servers, acks="all")
-
-    def _ensure_topic(self) -> None:
-        admin = KafkaAdminClient(bootstrap_servers=self._bootstrap)
-        try:
-            admin.create_topics(
-                [
-                    NewTopic(
-                        self._topic,
-                        num_partitions=1,
-                        replication_factor=1,
-                        topic_configs={"cleanup.policy": "compact"},
-                    )
-                ]
-            )
-        except TopicAlreadyExistsError:
-            pass
-        finally:
-            admin.close()
+        create_topic(bootstrap_servers, topic, 1, {"cleanup.policy": "compact"})
+        self._producer = Producer(
+            {"bootstrap.servers": bootstrap_servers, "acks": "all", "linger.ms": 0}
+        )
 
     def append(self, key: dict[str, Any], value: dict[str, Any] | None) -> None:
-        self._producer.send(self._topic, key=_encode(key), value=_encode(value)).get(timeout=30)
+        outcome: list[KafkaError | None] = []
+        self._producer.produce(
+            self._topic,
+            key=_encode(key),
+            value=_encode(value),
+            on_delivery=lambda error, _message: outcome.append(error),
+        )
+        self._producer.flush(APPEND_TIMEOUT_S)
+        if not outcome:
+            raise TimeoutError(
+                f"{self._topic}: the broker did not acknowledge the write "
+                f"within {APPEND_TIMEOUT_S:.0f} s"
+            )
+        if outcome[0] is not None:
+            raise KafkaException(outcome[0])
 
-    def replay(self) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
-        consumer = KafkaConsumer(bootstrap_servers=self._bootstrap, enable_auto_commit=False)
+    def replay(self) -> list[Entry]:
+        """Every record from the beginning up to the end offset found on start."""
+        consumer = Consumer(
+            {
+                "bootstrap.servers": self._bootstrap,
+                "group.id": f"ccflink-schema-registry-{uuid.uuid4().hex[:8]}",
+                "enable.auto.commit": False,
+                "enable.partition.eof": True,
+            }
+        )
         try:
-            partition = TopicPartition(self._topic, 0)
+            partition = TopicPartition(self._topic, 0, OFFSET_BEGINNING)
+            offsets = consumer.get_watermark_offsets(partition, timeout=TIMEOUT_S)
+            if offsets is None:
+                raise TimeoutError(f"{self._topic}: no end offset within {TIMEOUT_S:.0f} s")
+            end = offsets[1]
             consumer.assign([partition])
-            consumer.seek_to_beginning(partition)
-            end = consumer.end_offsets([partition])[partition]
-            records: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
-            while consumer.position(partition) < end:
-                for batch in consumer.poll(timeout_ms=1000).values():
-                    for record in batch:
-                        value = None if record.value is None else json.loads(record.value)
-                        records.append((json.loads(record.key), value))
+            records: list[Entry] = []
+            position = 0  # the next offset to read
+            while position < end:
+                for record in arrived(consumer, timeout=1.0):
+                    if record.error() is not None:  # the end of the partition
+                        position = end  # compaction may have left the last offsets empty
+                        continue
+                    records.append((json.loads(record.key()), _decode(record.value())))
+                    position = record.offset() + 1
             return records
         finally:
             consumer.close()

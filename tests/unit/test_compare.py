@@ -133,7 +133,6 @@ def test_load_rows_needs_a_cluster_for_a_topic() -> None:
         load_rows("fraud_predictions_that_is_not_a_file")
 
 
-@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # kafka-python's own imports
 def test_load_topic_reads_until_idle(monkeypatch: pytest.MonkeyPatch) -> None:
     from emulator import topic_reader
 

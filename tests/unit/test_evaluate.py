@@ -141,7 +141,6 @@ def test_defaults_are_the_demo_names() -> None:
     )
 
 
-@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # kafka-python's own imports
 def test_a_topic_and_columns_of_another_pipeline(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:

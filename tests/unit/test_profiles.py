@@ -9,7 +9,7 @@ import pytest
 
 from emulator.cli import main
 from emulator.config import Settings
-from emulator.profiles import ProfileError, kafka_python_options, load_profile
+from emulator.profiles import ProfileError, load_profile
 
 CLOUD_PROPERTIES = """\
 # Required connection configs for Kafka producer, consumer, and admin
@@ -60,10 +60,10 @@ def test_settings_follow_the_profile(cloud: Path, tmp_path: Path) -> None:
     local = Settings(state_dir=tmp_path, jars_dir=tmp_path)
     remote = replace(local, profile=load_profile(str(cloud)))
 
-    assert local.kafka_client_config == {"bootstrap.servers": "127.0.0.1:9092"}
+    assert (local.bootstrap_servers, local.kafka_security) == ("127.0.0.1:9092", {})
     assert local.registry_auth is None
-    assert remote.kafka_client_config["bootstrap.servers"] == "broker.example:9092"
-    assert remote.kafka_client_config["sasl.username"] == "KEY123"
+    assert remote.bootstrap_servers == "broker.example:9092"
+    assert remote.kafka_security["sasl.username"] == "KEY123"
     assert remote.schema_registry_url == "https://registry.example"
     assert remote.registry_auth == ("SRKEY", 'sr"secret')
     assert remote.flink_rest_url == "http://flink.example:8081"
@@ -79,18 +79,6 @@ def test_flink_gets_a_jaas_line_with_the_shaded_login_module(cloud: Path) -> Non
         'required username="KEY123" password="se\\"cr\\\\et";'
     )
     assert "properties.sasl.username" not in options
-
-
-def test_kafka_python_names_the_same_settings_apart() -> None:
-    assert kafka_python_options(
-        {"security.protocol": "SASL_PLAINTEXT", "sasl.username": "k", "sasl.password": "s"}
-    ) == {
-        "security_protocol": "SASL_PLAINTEXT",
-        "sasl_plain_username": "k",
-        "sasl_plain_password": "s",
-    }
-    with pytest.raises(ProfileError, match=r"sasl\.kerberos"):
-        kafka_python_options({"sasl.kerberos.service.name": "kafka"})
 
 
 def test_a_missing_environment_variable_names_the_file_and_line(
