@@ -35,7 +35,7 @@ from emulator.catalog import Catalog, TableEntry
 from emulator.config import Settings
 from emulator.dialect.statements import ColumnDef
 from emulator.kafka.topics import describe_topics, list_topics
-from emulator.schema_registry.client import SchemaRegistryClient
+from emulator.schema_registry.client import latest_version, registry_client
 
 KEY_PREFIX = "key_"
 RAW_KEY_TYPE = "VARBINARY(2147483647)"  # BYTES, spelled as Confluent shows it
@@ -335,11 +335,11 @@ def add_to_catalog(
         if not candidates:
             return []
         details = describe_topics(settings.bootstrap_servers, candidates, settings.kafka_security)
-        registry = SchemaRegistryClient(settings.schema_registry_url, auth=settings.registry_auth)
+        registry = registry_client(settings.schema_registry_url, auth=settings.registry_auth)
         inferences = []
         for topic, (partitions, cleanup_policy) in sorted(details.items()):
-            key_version = registry.latest(f"{topic}-key")
-            value_version = registry.latest(f"{topic}-value")
+            key_version = latest_version(registry, f"{topic}-key")
+            value_version = latest_version(registry, f"{topic}-value")
             inferences.append(infer(topic, key_version, value_version, partitions, cleanup_policy))
     except Exception as error:  # the broker or registry is down: the session still starts
         say(f"  warning: tables were not inferred from existing topics: {error}")

@@ -18,7 +18,7 @@ from emulator.config import Settings
 from emulator.dialect.statements import ColumnDef, CreateTable
 from emulator.dialect.text import DialectError, quote_identifier
 from emulator.kafka.topics import SEVEN_DAYS_MS, create_topic
-from emulator.schema_registry.client import SchemaRegistryClient
+from emulator.schema_registry.client import register, registry_client
 
 # Stand-in for Confluent's SOURCE_WATERMARK(): a fixed bound on out-of-orderness. Confluent's
 # adapts to the stream and emits nothing useful before ~250 records per partition; this one is
@@ -164,11 +164,11 @@ def provision(settings: Settings, table: TableEntry) -> None:
         _topic_configs(table),
         security=settings.kafka_security,
     )
-    registry = SchemaRegistryClient(settings.schema_registry_url, auth=settings.registry_auth)
+    registry = registry_client(settings.schema_registry_url, auth=settings.registry_auth)
     schema = key_schema(table)
     if schema is not None:
-        registry.register(f"{table.name}-key", schema)
-    registry.register(f"{table.name}-value", value_schema(table))
+        register(registry, f"{table.name}-key", schema)
+    register(registry, f"{table.name}-value", value_schema(table))
 
 
 def _sql_string(value: str) -> str:

@@ -44,7 +44,7 @@ from common.avro.schemas import (
     value_record_name,
 )
 from common.errors import CcflinkError
-from emulator.schema_registry.client import SchemaRegistryClient
+from emulator.schema_registry.client import register, registry_client
 from producers.columns import (
     IDENTITY_COLUMNS,
     IDENTITY_HEADER,
@@ -258,10 +258,10 @@ def produce_topic(
     header = read_header(path, source.header)
     absent = frozenset(c.name for c in source.columns if c.name not in header)
     source = replace(source, unlabelled=absent)
-    registry = SchemaRegistryClient(registry_url, auth=registry_auth)
+    registry = registry_client(registry_url, auth=registry_auth)
     key_schema, value_schema = schemas_for(source, replay.timestamp_field)
-    key_id = registry.register(f"{source.topic}-key", key_schema)
-    value_id = registry.register(f"{source.topic}-value", value_schema)
+    key_id = register(registry, f"{source.topic}-key", key_schema)
+    value_id = register(registry, f"{source.topic}-value", value_schema)
     key_type = avro_type(source.columns[0].sql_type)
     key_encoder = BatchEncoder(key_id, [Field(KEY_COLUMN, key_type, False)])
     # The body of each value; the trailing Timestamp field is appended at send time.

@@ -1,17 +1,24 @@
-"""A minimal REST client for the registry calls the emulator itself makes."""
+"""The registry calls ccflink makes, on confluent-kafka's own `SchemaRegistryClient`.
+
+Confluent's client sends every request; what is left here is what its answers leave to each
+caller: a refusal that names the subject (CREATE TABLE and the producers show it as it is), a
+subject without versions as None instead of an error (tables inferred from topics), and a
+subject deleted for good, which takes two requests (a soft delete, then the permanent one)
+whose answers DROP TABLE does not wait on.
+"""
 
 from __future__ import annotations
 
 import json
+from contextlib import suppress
 from typing import Any
 
-import requests
-from confluent_kafka.schema_registry import SchemaRegistryClient as ConfluentRegistryClient
+from confluent_kafka.schema_registry import Schema, SchemaRegistryClient, SchemaRegistryError
 
 REQUEST_TIMEOUT_S = 10
 
 
-def registry_client(url: str, auth: tuple[str, str] | None = None) -> ConfluentRegistryClient:
+def registry_client(url: str, auth: tuple[str, str] | None = None) -> SchemaRegistryClient:
     """confluent-kafka's client for `url`; `auth` is (API key, secret) for basic auth.
 
     One attempt per call, within 10 s: a registry that is down fails the call at once.
@@ -19,44 +26,40 @@ def registry_client(url: str, auth: tuple[str, str] | None = None) -> ConfluentR
     config: dict[str, str | int] = {"url": url, "timeout": REQUEST_TIMEOUT_S, "max.retries": 0}
     if auth is not None:
         config["basic.auth.user.info"] = ":".join(auth)
-    return ConfluentRegistryClient(config)
+    return SchemaRegistryClient(config)
 
 
-class SchemaRegistryClient:
-    def __init__(self, url: str, auth: tuple[str, str] | None = None) -> None:
-        """`auth`: (API key, secret) for a registry that requires HTTP basic auth."""
-        self.url = url.rstrip("/")
-        self._session = requests.Session()
-        if auth is not None:
-            self._session.auth = auth
+def register(registry: SchemaRegistryClient, subject: str, schema: dict[str, Any]) -> int:
+    """Register an Avro schema under `subject`; its id (the same one if already there)."""
+    try:
+        return registry.register_schema(subject, Schema(json.dumps(schema), "AVRO"))
+    except SchemaRegistryError as error:
+        raise RuntimeError(
+            f"Schema Registry refused the schema for subject {subject!r}: "
+            f"HTTP {error.http_status_code} {error.error_message}"
+        ) from None
 
-    def register(self, subject: str, schema: dict[str, Any]) -> int:
-        response = self._session.post(
-            f"{self.url}/subjects/{subject}/versions",
-            json={"schema": json.dumps(schema)},
-            timeout=10,
-        )
-        if not response.ok:
-            raise RuntimeError(
-                f"Schema Registry refused the schema for subject {subject!r}: "
-                f"HTTP {response.status_code} {response.text}"
-            )
-        return int(response.json()["id"])
 
-    def delete_subject(self, subject: str) -> None:
-        for permanent in ("false", "true"):
-            self._session.delete(
-                f"{self.url}/subjects/{subject}", params={"permanent": permanent}, timeout=10
-            )
-
-    def latest(self, subject: str) -> dict[str, Any] | None:
-        """The subject's latest version (`schema`, `schemaType`, `id`, ...); None without one."""
-        response = self._session.get(f"{self.url}/subjects/{subject}/versions/latest", timeout=10)
-        if response.status_code == 404:
+def latest_version(registry: SchemaRegistryClient, subject: str) -> dict[str, Any] | None:
+    """The subject's latest version as the registry answers it (`schema`, `schemaType`, `id`,
+    ...); None when the subject has none."""
+    try:
+        return registry.get_latest_version(subject).to_dict()
+    except SchemaRegistryError as error:
+        if error.http_status_code == 404:
             return None
-        if not response.ok:
-            raise RuntimeError(
-                f"Schema Registry: latest version of {subject!r}: "
-                f"HTTP {response.status_code} {response.text}"
-            )
-        return response.json()
+        raise RuntimeError(
+            f"Schema Registry: latest version of {subject!r}: "
+            f"HTTP {error.http_status_code} {error.error_message}"
+        ) from None
+
+
+def delete_subject(registry: SchemaRegistryClient, subject: str) -> None:
+    """Delete every version of `subject` for good, as far as the registry lets it.
+
+    What the registry answers is not checked (nothing to delete, or a refusal): DROP TABLE has
+    deleted the topic already and goes on to take the table out of the catalog.
+    """
+    for permanent in (False, True):
+        with suppress(SchemaRegistryError):
+            registry.delete_subject(subject, permanent=permanent)

@@ -287,10 +287,6 @@ def reader_incompatibilities(reader: Any, writer: Any) -> list[Incompatibility]:
     return _Checker().check(reader_node, writer_node, "")
 
 
-def can_read(reader: Any, writer: Any) -> bool:
-    return not reader_incompatibilities(reader, writer)
-
-
 def _messages(found: list[Incompatibility], reader_is_new: bool) -> list[str]:
     reader, writer = ("new", "old") if reader_is_new else ("old", "new")
     return [

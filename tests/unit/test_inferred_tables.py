@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import ClassVar
 
 import pytest
 
@@ -19,6 +18,7 @@ from emulator.inferred_tables import (
     flink_type,
     infer,
 )
+from tests.fakes import FakeRegistry
 
 
 def record(name: str, *fields: tuple[str, object], namespace: str = "com.example") -> dict:
@@ -377,17 +377,6 @@ def test_emulated_table_keeps_a_readable_entrys_columns_and_options() -> None:
 # --- adding to the catalog -----------------------------------------------------------------------
 
 
-class FakeRegistry:
-    subjects: ClassVar[dict[str, object]] = {}
-
-    def __init__(self, url: str, auth: tuple[str, str] | None = None) -> None:
-        pass
-
-    def latest(self, subject: str) -> dict | None:
-        schema = self.subjects.get(subject)
-        return None if schema is None else version(schema)
-
-
 def test_add_to_catalog_skips_internal_known_and_unreadable_topics(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -401,19 +390,26 @@ def test_add_to_catalog_skips_internal_known_and_unreadable_topics(
         "describe_topics",
         lambda servers, names, security: {n: (2, "delete") for n in names},
     )
-    FakeRegistry.subjects = {
-        "clicks-key": record("ClickKey", ("user_id", "string")),
-        "clicks-value": VALUE,
-        "nested-value": record("V", ("tags", {"type": "map", "values": "int"})),
-    }
-    monkeypatch.setattr(inferred_tables, "SchemaRegistryClient", FakeRegistry)
+    clicks_key = record("ClickKey", ("user_id", "string"))
+    registry = FakeRegistry(
+        {
+            "clicks-key": clicks_key,
+            "clicks-value": VALUE,
+            "nested-value": record("V", ("tags", {"type": "map", "values": "int"})),
+        }
+    ).install(monkeypatch)
     said: list[str] = []
     assert inferred_tables.add_to_catalog(settings, catalog, said.append) == ["clicks"]
     assert catalog.tables["clicks"].partitions == 2
     assert [c.name for c in catalog.tables["clicks"].columns] == ["user_id", "url", "n"]
     assert sorted(w.split("`")[1] for w in said) == ["nested", "raw"]
     saved = Catalog.for_state(tmp_path).tables["clicks"]
-    assert saved.key_reader_schema == FakeRegistry.subjects["clicks-key"]
+    assert saved.key_reader_schema == clicks_key
+    assert {r.url.path for r in registry.requests} == {
+        f"/subjects/{topic}-{part}/versions/latest"
+        for topic in ("clicks", "raw", "nested")
+        for part in ("key", "value")
+    }
 
 
 def test_add_to_catalog_survives_an_unreachable_broker(

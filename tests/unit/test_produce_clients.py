@@ -2,22 +2,19 @@
 librdkafka settings for other clusters, the registry's basic auth, and the records themselves.
 
 No broker and no registry: confluent-kafka's Producer and AdminClient are replaced by fakes, and
-HTTP is answered at the transport adapter, so the requests checked are the ones sent.
+the registry's HTTP is answered at the transport (tests/fakes.py), so the requests checked are
+the ones sent.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import threading
 from datetime import datetime
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any, ClassVar
 
 import pytest
-import requests
-from requests.adapters import HTTPAdapter
 
 import producers.produce as produce
 from common.avro.decoder import AvroDecoder
@@ -34,6 +31,7 @@ from producers.produce import (
     schemas_for,
 )
 from producers.synthetic import generate
+from tests.fakes import FakeAdmin, FakeRegistry
 
 SOURCE_TABLES = (
     Path(__file__).resolve().parents[2] / "pyflink_jobs" / "sql" / "01_source_tables.sql"
@@ -81,16 +79,6 @@ def test_value_schema_is_backward_compatible_with_the_table_and_flink_reads_it(
     )
 
 
-class FakeAdmin:
-    configs: ClassVar[list[dict]] = []
-
-    def __init__(self, config: dict) -> None:
-        FakeAdmin.configs.append(config)
-
-    def list_topics(self, timeout: float) -> SimpleNamespace:
-        return SimpleNamespace(topics={"transactions": object(), "identities": object()})
-
-
 class FakeProducer:
     instances: ClassVar[list[FakeProducer]] = []
 
@@ -109,37 +97,13 @@ class FakeProducer:
         return 0
 
 
-class FakeRegistry:
-    """Answers POST /subjects/<subject>/versions at the transport; keeps requests and schemas."""
-
-    def __init__(self) -> None:
-        self.requests: list[requests.PreparedRequest] = []
-        self.schemas: dict[int, dict] = {}
-        self._lock = threading.Lock()  # both topics' threads register at once
-
-    def send(self, request: requests.PreparedRequest, **_kwargs) -> requests.Response:
-        with self._lock:
-            self.requests.append(request)
-            schema_id = len(self.schemas) + 1
-            self.schemas[schema_id] = json.loads(json.loads(request.body)["schema"])
-        response = requests.Response()
-        response.status_code = 200
-        response._content = json.dumps({"id": schema_id}).encode()
-        response.headers["Content-Type"] = "application/json"
-        response.url = request.url
-        response.request = request
-        return response
-
-
 @pytest.fixture
 def fakes(monkeypatch: pytest.MonkeyPatch) -> FakeRegistry:
-    FakeAdmin.configs = []
+    monkeypatch.setattr(FakeAdmin, "configs", [])
     FakeProducer.instances = []
-    registry = FakeRegistry()
     monkeypatch.setattr(produce, "AdminClient", FakeAdmin)
     monkeypatch.setattr(produce, "Producer", FakeProducer)
-    monkeypatch.setattr(HTTPAdapter, "send", lambda _adapter, request, **kw: registry.send(request))
-    return registry
+    return FakeRegistry().install(monkeypatch)
 
 
 @pytest.fixture(scope="module")

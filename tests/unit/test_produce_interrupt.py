@@ -16,7 +16,6 @@ import sys
 import threading
 import time
 from pathlib import Path
-from types import SimpleNamespace
 from typing import ClassVar
 
 import pytest
@@ -25,16 +24,9 @@ import producers.produce as produce
 from emulator.config import PROJECT_ROOT
 from producers.produce import produce_dataset
 from producers.synthetic import generate
+from tests.fakes import FakeAdmin, FakeRegistry
 
 FLUSH_SECONDS = 0.6
-
-
-class FakeAdmin:
-    def __init__(self, config: dict) -> None:
-        pass
-
-    def list_topics(self, timeout: float) -> SimpleNamespace:
-        return SimpleNamespace(topics={"transactions": object(), "identities": object()})
 
 
 class SlowFlushProducer:
@@ -65,21 +57,14 @@ class SlowFlushProducer:
         return 0
 
 
-class FakeRegistry:
-    def __init__(self, url: str, auth: tuple[str, str] | None = None) -> None:
-        pass
-
-    def register(self, subject: str, schema: dict) -> int:
-        return 1
-
-
 @pytest.fixture
 def fakes(monkeypatch: pytest.MonkeyPatch) -> None:
     SlowFlushProducer.instances = []
     SlowFlushProducer.interrupted = threading.Event()
+    monkeypatch.setattr(FakeAdmin, "configs", [])
     monkeypatch.setattr(produce, "AdminClient", FakeAdmin)
     monkeypatch.setattr(produce, "Producer", SlowFlushProducer)
-    monkeypatch.setattr(produce, "SchemaRegistryClient", FakeRegistry)
+    FakeRegistry().install(monkeypatch)
 
 
 def test_interrupted_replay_returns_after_every_producer_flushed(

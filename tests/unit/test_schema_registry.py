@@ -11,6 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
+from emulator.schema_registry import client as calls
 from emulator.schema_registry.app import CONTENT_TYPE, create_app
 from emulator.schema_registry.store import MemoryLog, SchemaStore
 
@@ -498,3 +499,29 @@ def test_confluent_kafka_client_against_the_emulator(registry_url: str) -> None:
 
     deserializer = AvroDeserializer(SchemaRegistryClient({"url": registry_url}))
     assert deserializer(message, context) == {"id": 5, "note": "x"}
+
+
+def test_the_registry_calls_ccflink_makes_against_the_emulator(registry_url: str) -> None:
+    registry = calls.registry_client(registry_url)
+    assert calls.latest_version(registry, "orders-value") is None
+    schema_id = calls.register(registry, "orders-value", SCHEMA_A)
+    latest = calls.latest_version(registry, "orders-value")
+    assert latest is not None
+    assert (latest["id"], latest["version"]) == (schema_id, 1)
+    assert json.loads(latest["schema"]) == SCHEMA_A
+
+    incompatible = {**SCHEMA_A, "fields": [{"name": "id", "type": "string"}]}
+    with pytest.raises(
+        RuntimeError, match="refused the schema for subject 'orders-value': HTTP 409"
+    ):
+        calls.register(registry, "orders-value", incompatible)
+
+    calls.delete_subject(registry, "orders-value")
+    calls.delete_subject(registry, "never-registered-key")  # DROP TABLE of a table without a key
+    # Fresh clients from here: confluent-kafka's keeps the latest versions it has seen.
+    assert calls.latest_version(calls.registry_client(registry_url), "orders-value") is None
+    # Deleted for good (soft, then permanently): the subject starts again at version 1.
+    calls.register(registry, "orders-value", incompatible)
+    again = calls.latest_version(calls.registry_client(registry_url), "orders-value")
+    assert again is not None
+    assert again["version"] == 1
