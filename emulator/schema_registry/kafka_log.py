@@ -16,7 +16,7 @@ from confluent_kafka import (
 )
 
 from emulator.kafka.consume import arrived
-from emulator.kafka.topics import TIMEOUT_S, create_topic
+from emulator.kafka.topics import create_topic
 
 SCHEMAS_TOPIC = "_schemas"
 APPEND_TIMEOUT_S = 30.0
@@ -61,7 +61,11 @@ class KafkaSchemaLog:
             raise KafkaException(outcome[0])
 
     def replay(self) -> list[Entry]:
-        """Every record from the beginning up to the end offset found on start."""
+        """Every record, from the beginning until the consumer has caught up with the end.
+
+        The end is librdkafka's end-of-partition event: it comes once the partition has a
+        leader and the fetches reached its end, also for a topic created a moment ago.
+        """
         consumer = Consumer(
             {
                 "bootstrap.servers": self._bootstrap,
@@ -71,21 +75,12 @@ class KafkaSchemaLog:
             }
         )
         try:
-            partition = TopicPartition(self._topic, 0, OFFSET_BEGINNING)
-            offsets = consumer.get_watermark_offsets(partition, timeout=TIMEOUT_S)
-            if offsets is None:
-                raise TimeoutError(f"{self._topic}: no end offset within {TIMEOUT_S:.0f} s")
-            end = offsets[1]
-            consumer.assign([partition])
+            consumer.assign([TopicPartition(self._topic, 0, OFFSET_BEGINNING)])
             records: list[Entry] = []
-            position = 0  # the next offset to read
-            while position < end:
+            while True:
                 for record in arrived(consumer, timeout=1.0):
                     if record.error() is not None:  # the end of the partition
-                        position = end  # compaction may have left the last offsets empty
-                        continue
+                        return records
                     records.append((json.loads(record.key()), _decode(record.value())))
-                    position = record.offset() + 1
-            return records
         finally:
             consumer.close()
