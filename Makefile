@@ -16,7 +16,7 @@ help:
 	@echo "make up-docker / down-docker   the same services as containers (needs a Docker engine)"
 	@echo "make status  what runs where"
 	@echo "make test    unit, contract and integration tests (start their own stack)"
-	@echo "make lint    ruff check + format check"
+	@echo "make lint    ruff check + format check, the layering contract (.importlinter), deptry"
 
 check-tools:
 	@command -v java >/dev/null || { echo "Java 17 is missing. Install it: apt-get install openjdk-17-jdk-headless (or any JDK 17+), then run make again."; exit 1; }
@@ -77,6 +77,8 @@ test-unit: setup
 lint: setup
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/lint-imports --no-cache
+	@$(VENV)/bin/deptry .
 
 format: setup
 	@$(VENV)/bin/ruff format .

@@ -31,11 +31,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from common.registry import latest_version, registry_client
 from emulator.catalog import Catalog, TableEntry
 from emulator.config import Settings
 from emulator.dialect.statements import ColumnDef
 from emulator.kafka.topics import describe_topics, list_topics
-from emulator.schema_registry.client import latest_version, registry_client
 
 KEY_PREFIX = "key_"
 RAW_KEY_TYPE = "VARBINARY(2147483647)"  # BYTES, spelled as Confluent shows it

@@ -21,6 +21,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from common.errors import CcflinkError
+
 PROFILES_DIR_ENV = "CCFLINK_PROFILES_DIR"
 PROFILE_ENV = "CCFLINK_PROFILE"
 _REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -37,8 +39,10 @@ _FLINK_LOGIN_MODULES = {
 }
 
 
-class ProfileError(ValueError):
+class ProfileError(CcflinkError):
     """A profile cannot be found or read; the message names the file and the line."""
+
+    exit_code = 2
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,12 @@ import re
 from collections.abc import Mapping
 
 from common.avro.schemas import FieldSpec, key_record_name, record_schema, value_record_name
+from common.registry import register, registry_client
 from emulator.catalog import DEFAULT_PARTITIONS, TableEntry
 from emulator.config import Settings
 from emulator.dialect.statements import ColumnDef, CreateTable
 from emulator.dialect.text import DialectError, quote_identifier
 from emulator.kafka.topics import SEVEN_DAYS_MS, create_topic
-from emulator.schema_registry.client import register, registry_client
 
 # Stand-in for Confluent's SOURCE_WATERMARK(): a fixed bound on out-of-orderness. Confluent's
 # adapts to the stream and emits nothing useful before ~250 records per partition; this one is

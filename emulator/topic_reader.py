@@ -11,9 +11,9 @@ from typing import Any
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
 from common.avro.decoder import AvroDecoder
+from common.registry import registry_client
 from emulator.kafka.consume import arrived
 from emulator.kafka.topics import TIMEOUT_S
-from emulator.schema_registry.client import registry_client
 
 # librdkafka's log, through Python's logging so a live view can keep it off its screen.
 LOG = logging.getLogger(__name__)

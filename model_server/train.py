@@ -31,19 +31,19 @@ from sklearn.metrics import (
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OrdinalEncoder
 
+from common.ieee_cis import (
+    IDENTITY_COLUMNS,
+    KEY_COLUMN,
+    TRANSACTION_COLUMNS,
+    Kind,
+    normalize_identity_name,
+)
 from model_server.features import (
     CATEGORICAL_FEATURES,
     FEATURES,
     NUMERIC_FEATURES,
     OUTPUTS,
     REFERENCE_START,
-)
-from producers.columns import (
-    IDENTITY_COLUMNS,
-    KEY_COLUMN,
-    TRANSACTION_COLUMNS,
-    Kind,
-    normalize_identity_name,
 )
 
 TARGET = "isFraud"
@@ -94,7 +94,7 @@ def add_time_features(transaction_dt: pd.Series) -> pd.DataFrame:
 
 
 def _read(path: Path, kinds: dict[str, Kind], wanted: set[str]) -> pd.DataFrame:
-    """Read only the columns training needs, typed per producers/columns.py."""
+    """Read only the columns training needs, typed per common/ieee_cis.py."""
     header = pd.read_csv(path, nrows=0).columns
     raw_by_name = {normalize_identity_name(raw): raw for raw in header}
     names = [n for n in raw_by_name if n in wanted]

@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from common.errors import CcflinkError
-from producers.columns import Column, Kind, normalize_identity_name
+from common.ieee_cis import Column, Kind, normalize_identity_name
 
 # pyarrow imports pandas on the first `to_numpy` and drops whatever is raised meanwhile: a
 # Ctrl-C in that second went unnoticed and the whole file was replayed. Imported here first, a

@@ -44,8 +44,7 @@ from common.avro.schemas import (
     value_record_name,
 )
 from common.errors import CcflinkError
-from emulator.schema_registry.client import register, registry_client
-from producers.columns import (
+from common.ieee_cis import (
     IDENTITY_COLUMNS,
     IDENTITY_HEADER,
     KEY_COLUMN,
@@ -55,6 +54,7 @@ from producers.columns import (
     TRANSACTION_HEADER,
     Column,
 )
+from common.registry import register, registry_client
 from producers.csv_source import DeadLetters, read_batches, read_header, read_int_columns
 from producers.timing import TIMESTAMP_MODES, DtIndex, EventClock, clock_for
 

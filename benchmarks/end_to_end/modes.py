@@ -16,9 +16,9 @@ from benchmarks.end_to_end.throughput import measure_throughput
 from benchmarks.stack_probes import PeakMemory
 from benchmarks.topics import Topic
 from common.avro.decoder import AvroDecoder
+from common.registry import registry_client
 from emulator import stack
 from emulator.config import Settings
-from emulator.schema_registry.client import registry_client
 from producers.synthetic import GeneratedFiles, generate
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from producers.columns import IDENTITY_HEADER, TRANSACTION_HEADER
+from common.ieee_cis import IDENTITY_HEADER, TRANSACTION_HEADER
 from producers.synthetic.csv_cells import table_cells, write_rows
 from producers.synthetic.identity import identity_columns
 from producers.synthetic.transactions import transaction_columns

@@ -336,7 +336,11 @@ def test_metadata_columns_write_the_record_timestamp_and_read_kafkas_metadata(
     # Virtual metadata columns stay out of SELECT *; `$rowtime` follows `ts` as a computed
     # column here (README, differences), so it shows. (Asked of the planner: PyFlink 2.2
     # cannot hand TIMESTAMP_LTZ values to Python.)
-    star = session.t_env.sql_query("SELECT * FROM meta_events").get_schema().get_field_names()
+    star = (
+        session.context.flink.t_env.sql_query("SELECT * FROM meta_events")
+        .get_schema()
+        .get_field_names()
+    )
     assert star == ["id", "note", "ts", "headers", "doubled", "$rowtime"]
 
     [shown] = session.execute_script("SHOW CREATE TABLE meta_events;")
@@ -419,7 +423,7 @@ def test_ctas_select_star_over_a_join_numbers_the_second_shared_column(
         """
     )
     names = ["TransactionID", "amt", "TransactionID0", "device"]
-    assert [c.name for c in session.catalog.tables["tx_with_device"].columns] == names
+    assert [c.name for c in session.context.catalog.tables["tx_with_device"].columns] == names
     assert _value_fields(local_stack, "tx_with_device") == names
     records = read_until(local_stack, "tx_with_device", lambda r: len(r) >= 2)
     assert sorted((r.value for r in records), key=lambda v: v["TransactionID"]) == [
@@ -435,7 +439,7 @@ def test_a_ctas_column_avro_cannot_name_is_refused_before_the_topic_exists(
     with pytest.raises(StatementError, match=r"column `EXPR\$0` is not a valid Avro field name"):
         session.execute_script("CREATE TABLE unnamed AS SELECT amt + 1 FROM unnamed_src;")
     assert "unnamed" not in list_topics(local_stack.bootstrap_servers)
-    assert "unnamed" not in session.catalog.tables
+    assert "unnamed" not in session.context.catalog.tables
 
 
 def test_alter_table_adds_and_drops_metadata_and_computed_columns(

@@ -86,7 +86,7 @@ def test_topic_written_first_is_an_inferred_table(local_stack: Settings) -> None
         ("n", "INT", "NOT NULL"),
     ]
     assert described.rows[0][3] == "BUCKET KEY"
-    assert session.catalog.tables["clicks"].partitions == 2
+    assert session.context.catalog.tables["clicks"].partitions == 2
 
     session.execute_script("CREATE TABLE clicks_copy AS SELECT user_id, url, n FROM clicks;")
     records = read_until(local_stack, "clicks_copy", lambda r: len(r) >= len(CLICKS))

@@ -21,6 +21,7 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
+from common.ieee_cis import IDENTITY_COLUMNS, KEY_COLUMN
 from emulator.catalog import Catalog
 from emulator.config import Settings
 from emulator.demo import PREDICTIONS_TOPIC
@@ -28,7 +29,6 @@ from emulator.demo.pipeline import run_pipeline
 from emulator.flink.rest import FlinkRest
 from emulator.topic_reader import Record
 from model_server.features import FEATURES, OUTPUTS, time_features
-from producers.columns import IDENTITY_COLUMNS, KEY_COLUMN
 from producers.produce import IDENTITIES, TRANSACTIONS, TopicSource, produce_dataset, schemas_for
 from producers.synthetic import generate
 from pyflink_jobs.ml_predict import METRIC_GROUP

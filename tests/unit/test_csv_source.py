@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from producers.columns import IDENTITY_HEADER, PIPELINE_IDENTITY_COLUMNS, Column, Kind
+from common.ieee_cis import IDENTITY_HEADER, PIPELINE_IDENTITY_COLUMNS, Column, Kind
 from producers.csv_source import (
     DeadLetters,
     HeaderError,

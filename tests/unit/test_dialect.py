@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from common.errors import CcflinkError
+from common.ieee_cis import PIPELINE_IDENTITY_COLUMNS, PIPELINE_TRANSACTION_COLUMNS
 from emulator.dialect.rewrite import (
     PredictCall,
     ResolvedPredict,
@@ -27,7 +28,6 @@ from emulator.dialect.statements import (
 )
 from emulator.dialect.text import DialectError
 from model_server.features import FEATURES, OUTPUTS
-from producers.columns import PIPELINE_IDENTITY_COLUMNS, PIPELINE_TRANSACTION_COLUMNS
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "pyflink_jobs" / "sql"
 SQL_FILES = sorted(SQL_DIR.glob("*.sql"))

@@ -11,7 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
-from emulator.schema_registry import client as calls
+from common import registry as calls
 from emulator.schema_registry.app import CONTENT_TYPE, create_app
 from emulator.schema_registry.store import MemoryLog, SchemaStore
 
@@ -512,7 +512,7 @@ def test_the_registry_calls_ccflink_makes_against_the_emulator(registry_url: str
 
     incompatible = {**SCHEMA_A, "fields": [{"name": "id", "type": "string"}]}
     with pytest.raises(
-        RuntimeError, match="refused the schema for subject 'orders-value': HTTP 409"
+        calls.RegistryRefusal, match="refused the schema for subject 'orders-value': HTTP 409"
     ):
         calls.register(registry, "orders-value", incompatible)
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from producers.columns import IDENTITY_HEADER, TRANSACTION_HEADER
+from common.ieee_cis import IDENTITY_HEADER, TRANSACTION_HEADER
 from producers.synthetic import GeneratedFiles, format_floats, generate
 from producers.synthetic import files as synthetic_files
 from producers.synthetic.cli import main

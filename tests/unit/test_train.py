@@ -11,6 +11,7 @@ import onnxruntime as ort
 import pandas as pd
 import pytest
 
+from common.ieee_cis import IDENTITY_COLUMNS, TRANSACTION_COLUMNS, Kind
 from model_server import score
 from model_server.features import CATEGORICAL_FEATURES, FEATURES, OUTPUTS, time_features
 from model_server.train import (
@@ -22,7 +23,6 @@ from model_server.train import (
     prepare_features,
     train,
 )
-from producers.columns import IDENTITY_COLUMNS, TRANSACTION_COLUMNS, Kind
 
 ROWS = 600
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 
+from common.registry import delete_subject, registry_client
 from emulator import tables
 from emulator.catalog import TableEntry
 from emulator.dialect.catalog_statements import (
@@ -21,7 +22,6 @@ from emulator.dialect.catalog_statements import (
 from emulator.dialect.statements import CreateTable
 from emulator.dialect.text import DialectError, quote_identifier
 from emulator.kafka.topics import delete_topic
-from emulator.schema_registry.client import delete_subject, registry_client
 from emulator.sql import predict
 from emulator.sql.context import Context
 from emulator.sql.result import StatementResult

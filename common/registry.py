@@ -15,7 +15,13 @@ from typing import Any
 
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient, SchemaRegistryError
 
+from common.errors import CcflinkError
+
 REQUEST_TIMEOUT_S = 10
+
+
+class RegistryRefusal(CcflinkError):
+    """The Schema Registry refused a request; the message names the subject and its answer."""
 
 
 def registry_client(url: str, auth: tuple[str, str] | None = None) -> SchemaRegistryClient:
@@ -34,7 +40,7 @@ def register(registry: SchemaRegistryClient, subject: str, schema: dict[str, Any
     try:
         return registry.register_schema(subject, Schema(json.dumps(schema), "AVRO"))
     except SchemaRegistryError as error:
-        raise RuntimeError(
+        raise RegistryRefusal(
             f"Schema Registry refused the schema for subject {subject!r}: "
             f"HTTP {error.http_status_code} {error.error_message}"
         ) from None
@@ -48,7 +54,7 @@ def latest_version(registry: SchemaRegistryClient, subject: str) -> dict[str, An
     except SchemaRegistryError as error:
         if error.http_status_code == 404:
             return None
-        raise RuntimeError(
+        raise RegistryRefusal(
             f"Schema Registry: latest version of {subject!r}: "
             f"HTTP {error.http_status_code} {error.error_message}"
         ) from None

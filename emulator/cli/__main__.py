@@ -1,0 +1,7 @@
+"""`python -m emulator.cli`: the same as `ccflink`."""
+
+import sys
+
+from emulator.cli import main
+
+sys.exit(main())
