@@ -32,7 +32,7 @@ from pathlib import Path
 from benchmarks import report
 from benchmarks.end_to_end.modes import Options, run_mode
 from benchmarks.end_to_end.render import render
-from benchmarks.end_to_end.stack_run import jars_dir
+from emulator.config import jars_dir
 
 FULL_TRAIN_SET = 590_540  # Kaggle's train_transaction.csv
 PACKAGES = ("apache-flink", "confluent-kafka", "onnxruntime", "pyarrow", "pandas", "gunicorn")

@@ -13,7 +13,6 @@ and writes its section of BENCHMARKS.md (see benchmarks/report.py). `make bench`
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
@@ -21,7 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks import report
-from emulator.config import PROJECT_ROOT, Settings
+from emulator import config
+from emulator.config import Settings
 from emulator.kafka import broker
 from emulator.kafka.topics import SEVEN_DAYS_MS, create_topic, list_topics
 from emulator.ports import free_ports
@@ -48,7 +48,7 @@ class ColumnRun:
 
 
 def _settings(state_dir: Path) -> Settings:
-    jars = Path(os.environ.get("CCFLINK_JARS_DIR", PROJECT_ROOT / ".ccflink" / "jars"))
+    jars = config.jars_dir()
     return Settings(state_dir=state_dir, jars_dir=jars.resolve(), ports=free_ports())
 
 

@@ -1,4 +1,5 @@
-"""Where the local stack keeps its state and which ports it listens on.
+"""Where the local stack keeps its state, which ports it listens on, and every environment
+variable ccflink reads (this module is the only one that reads them).
 
 Everything is derived from environment variables with ecosystem defaults (Kafka 9092, Schema
 Registry 8081, Flink REST 8082 because the registry owns 8081, model server 5001), so tests can
@@ -9,14 +10,31 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from common.errors import CcflinkError
+from emulator import profiles
 from emulator.profiles import Profile
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+PROFILE_ENV = "CCFLINK_PROFILE"
+PROFILES_DIR_ENV = "CCFLINK_PROFILES_DIR"
+# Azure ML's inference server takes its gunicorn worker count from WORKER_COUNT (default 1).
+# Two here: one row per request is bound by Python's per-request cost, not by ONNX.
+WORKER_COUNT_ENV = "WORKER_COUNT"
+DEFAULT_WORKER_COUNT = 2
+# Flink's own images take cluster configuration from FLINK_PROPERTIES; so does `ccflink up`.
+FLINK_PROPERTIES_ENV = "FLINK_PROPERTIES"
+REGISTRY_USERS_FILE_ENV = "CCFLINK_SCHEMA_REGISTRY_BASIC_AUTH_FILE"
+
+
+class ConfigError(CcflinkError):
+    """An environment variable or a state file holds what ccflink cannot use."""
+
+    exit_code = 2
 
 
 @dataclass(frozen=True)
@@ -100,18 +118,65 @@ class Settings:
             return self.profile.python_executable
         return sys.executable
 
+    @property
+    def model_api_key_file(self) -> Path:
+        """The local endpoint's key; the model server's start makes it (mode 0600)."""
+        return self.state_dir / "secrets" / "model-server.key"
+
     def model_api_key(self) -> str:
-        """The local endpoint's key: made once per state folder, kept readable by the owner only."""
-        path = self.state_dir / "secrets" / "model-server.key"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            path.write_text(secrets.token_urlsafe(24))
-            path.chmod(0o600)
-        return path.read_text().strip()
+        """The local endpoint's key, as the model server's start wrote it."""
+        if not self.model_api_key_file.exists():
+            raise ConfigError(
+                f"the local model endpoint has no key yet ({self.model_api_key_file}): "
+                "`ccflink up` starts the endpoint and makes one"
+            )
+        return self.model_api_key_file.read_text().strip()
 
 
 def _port(name: str, default: int) -> int:
-    return int(os.environ.get(f"CCFLINK_{name.upper()}_PORT", default))
+    variable = f"CCFLINK_{name.upper()}_PORT"
+    value = os.environ.get(variable, str(default))
+    if not value.strip().isdigit():
+        raise ConfigError(f"{variable}={value!r}: give a port number")
+    return int(value)
+
+
+def jars_dir() -> Path:
+    """The jar cache `make setup` fills (CCFLINK_JARS_DIR)."""
+    return Path(os.environ.get("CCFLINK_JARS_DIR", PROJECT_ROOT / ".ccflink" / "jars")).resolve()
+
+
+def profile_reference() -> str | None:
+    """The profile `ccflink` uses when `--profile` is not given (CCFLINK_PROFILE)."""
+    return os.environ.get(PROFILE_ENV) or None
+
+
+def profiles_dir() -> Path:
+    """Where profiles named without a path live (CCFLINK_PROFILES_DIR)."""
+    return Path(os.environ.get(PROFILES_DIR_ENV, Path.home() / ".ccflink" / "profiles"))
+
+
+def load_profile(name_or_path: str) -> Profile:
+    """A profile by name (in CCFLINK_PROFILES_DIR) or path; `${NAME}` values from the env."""
+    return profiles.load_profile(name_or_path, profiles_dir(), os.environ)
+
+
+def model_server_workers() -> int:
+    """Model server processes, from WORKER_COUNT as Azure ML reads it."""
+    value = os.environ.get(WORKER_COUNT_ENV, str(DEFAULT_WORKER_COUNT))
+    if not value.strip().isdigit() or int(value) < 1:
+        raise ConfigError(f"{WORKER_COUNT_ENV}={value!r}: give a whole number >= 1")
+    return int(value)
+
+
+def flink_properties_text() -> str:
+    """FLINK_PROPERTIES: `key: value` lines for the session cluster's configuration."""
+    return os.environ.get(FLINK_PROPERTIES_ENV, "")
+
+
+def registry_users_file() -> str | None:
+    """The registry's basic-auth users file, when one is set (off by default)."""
+    return os.environ.get(REGISTRY_USERS_FILE_ENV) or None
 
 
 def settings_from_env() -> Settings:
@@ -120,11 +185,10 @@ def settings_from_env() -> Settings:
     saved = load_saved(state_dir)
     if saved is not None:
         return saved
-    jars_dir = Path(os.environ.get("CCFLINK_JARS_DIR", PROJECT_ROOT / ".ccflink" / "jars"))
     defaults = Ports()
     ports = Ports(**{name: _port(name, value) for name, value in asdict(defaults).items()})
     host = os.environ.get("CCFLINK_HOST", "127.0.0.1")
-    return Settings(state_dir=state_dir, jars_dir=jars_dir.resolve(), host=host, ports=ports)
+    return Settings(state_dir=state_dir, jars_dir=jars_dir(), host=host, ports=ports)
 
 
 def _saved_path(state_dir: Path) -> Path:

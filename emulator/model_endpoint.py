@@ -6,30 +6,29 @@ stack says how the model comes to be (`prepare`; the demo trains one when there 
 
 from __future__ import annotations
 
-import os
+import secrets
 from collections.abc import Callable
 
 import requests
 
+from emulator import config
 from emulator.config import PROJECT_ROOT, Settings
-from emulator.process import ManagedProcess, ServiceError
+from emulator.process import ManagedProcess
 
 NAME = "model-server"
 # prepare(settings, say): makes what the scoring script loads before the server starts.
 Prepare = Callable[[Settings, Callable[[str], None]], None]
 DEFAULT_SCORING_SCRIPT = PROJECT_ROOT / "model_server" / "score.py"
-# Azure ML's inference server takes its gunicorn worker count from WORKER_COUNT (default 1).
-# Two here: one row per request is bound by Python's per-request cost, not by ONNX.
-WORKER_COUNT_VARIABLE = "WORKER_COUNT"
-DEFAULT_WORKER_COUNT = 2
 
 
-def worker_count() -> int:
-    """Server processes, from WORKER_COUNT as Azure ML reads it; a clear error if not a count."""
-    value = os.environ.get(WORKER_COUNT_VARIABLE, str(DEFAULT_WORKER_COUNT))
-    if not value.strip().isdigit() or int(value) < 1:
-        raise ServiceError(f"{WORKER_COUNT_VARIABLE}={value!r}: give a whole number >= 1")
-    return int(value)
+def ensure_api_key(settings: Settings) -> str:
+    """The endpoint's key: made once per state folder, readable by the owner only."""
+    path = settings.model_api_key_file
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path.write_text(secrets.token_urlsafe(24))
+        path.chmod(0o600)
+    return settings.model_api_key()
 
 
 def is_ready(settings: Settings) -> bool:
@@ -54,8 +53,8 @@ def start(settings: Settings, prepare: Prepare | None = None, say=print) -> Mana
         "--port",
         str(settings.ports.model_server),
         "--workers",
-        str(worker_count()),
+        str(config.model_server_workers()),
     ]
-    process.start(command, env={"CCFLINK_MODEL_API_KEYS": settings.model_api_key()})
+    process.start(command, env={"CCFLINK_MODEL_API_KEYS": ensure_api_key(settings)})
     process.wait_ready(lambda: is_ready(settings), timeout=60, what="GET / answering Healthy")
     return process

@@ -16,15 +16,13 @@ connections, statements) always stays in the local state folder.
 
 from __future__ import annotations
 
-import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from common.errors import CcflinkError
 
-PROFILES_DIR_ENV = "CCFLINK_PROFILES_DIR"
-PROFILE_ENV = "CCFLINK_PROFILE"
 _REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # Client settings passed on to Kafka clients; the rest of a client.properties file (Java-only
 # settings such as client.dns.lookup, acks, session.timeout.ms) is not ours to forward.
@@ -108,26 +106,25 @@ def _jaas_escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"')
 
 
-def profile_path(name_or_path: str) -> Path:
-    """The file itself if given a path, else `<profiles dir>/<name>.properties`."""
+def profile_path(name_or_path: str, folder: Path) -> Path:
+    """The file itself if given a path, else `<folder>/<name>.properties`."""
     given = Path(name_or_path).expanduser()
     if given.suffix == ".properties" or given.is_file():
         return given
-    folder = Path(os.environ.get(PROFILES_DIR_ENV, Path.home() / ".ccflink" / "profiles"))
     return folder.expanduser() / f"{name_or_path}.properties"
 
 
-def _expand(value: str, path: Path, number: int) -> str:
+def _expand(value: str, path: Path, number: int, environ: Mapping[str, str]) -> str:
     def lookup(match: re.Match[str]) -> str:
         variable = match.group(1)
-        if variable not in os.environ:
+        if variable not in environ:
             raise ProfileError(f"{path}:{number}: environment variable {variable} is not set")
-        return os.environ[variable]
+        return environ[variable]
 
     return _REFERENCE.sub(lookup, value)
 
 
-def read_properties(path: Path) -> dict[str, str]:
+def read_properties(path: Path, environ: Mapping[str, str]) -> dict[str, str]:
     """Java-properties `key=value` (or `key: value`) lines; `#` and `!` start comments."""
     properties: dict[str, str] = {}
     for number, raw in enumerate(path.read_text().splitlines(), start=1):
@@ -138,19 +135,22 @@ def read_properties(path: Path) -> dict[str, str]:
         if match is None:
             raise ProfileError(f"{path}:{number}: expected key=value, got {line!r}")
         key = _ALIASES.get(match.group(1), match.group(1))
-        properties[key] = _expand(match.group(2).strip(), path, number)
+        properties[key] = _expand(match.group(2).strip(), path, number, environ)
     return properties
 
 
-def load_profile(name_or_path: str) -> Profile:
-    """Read and check one profile; errors say which file and what is missing."""
-    path = profile_path(name_or_path)
+def load_profile(name_or_path: str, folder: Path, environ: Mapping[str, str]) -> Profile:
+    """Read and check one profile; errors say which file and what is missing.
+
+    A name is looked up in `folder`; `${NAME}` in a value comes from `environ`.
+    """
+    path = profile_path(name_or_path, folder)
     if not path.is_file():
         raise ProfileError(
             f"profile {name_or_path!r}: no file {path}; write Confluent Cloud's client "
             f"configuration there (see README, 'Point at a real cluster')"
         )
-    properties = read_properties(path)
+    properties = read_properties(path, environ)
     if "bootstrap.servers" not in properties:
         raise ProfileError(f"{path}: bootstrap.servers is required")
     source = properties.get("basic.auth.credentials.source", "USER_INFO").upper()

@@ -6,24 +6,18 @@ Each mode gets its own stack in a temporary folder so a run never touches a deve
 from __future__ import annotations
 
 import itertools
-import os
 import time
 from pathlib import Path
 
 from benchmarks.end_to_end.progress import quiet, say
 from benchmarks.stack_probes import job_tables, wait_jobs_running
-from emulator import stack
-from emulator.config import PROJECT_ROOT, Settings
+from emulator import config, stack
+from emulator.config import Settings
 from emulator.demo.model import ensure_model
 from emulator.demo.pipeline import run_pipeline
 from emulator.flink.rest import FlinkRest
 from emulator.ports import free_ports
 from emulator.process import ServiceError
-
-
-def jars_dir() -> Path:
-    """The jar cache `make setup` filled (CCFLINK_JARS_DIR overrides it, as for the stack)."""
-    return Path(os.environ.get("CCFLINK_JARS_DIR", PROJECT_ROOT / ".ccflink" / "jars")).resolve()
 
 
 def start_pipeline(settings: Settings, batch_size: int) -> tuple[float, ...]:
@@ -47,7 +41,9 @@ def start_stack(folder: Path, batch_size: int) -> tuple[Settings, tuple[float, .
     gets one more try, from scratch, on new ports. A failed start leaves nothing running.
     """
     for attempt in (1, 2):
-        settings = Settings(folder / f"state-{attempt}", jars_dir=jars_dir(), ports=free_ports())
+        settings = Settings(
+            folder / f"state-{attempt}", jars_dir=config.jars_dir(), ports=free_ports()
+        )
         try:
             return settings, start_pipeline(settings, batch_size)
         except ServiceError as error:

@@ -16,7 +16,7 @@ from emulator import config
 from emulator.cli.output import say
 from emulator.cli.parser import build_parser, handler
 from emulator.config import Settings
-from emulator.profiles import ProfileError, load_profile
+from emulator.profiles import ProfileError
 
 # Commands that manage this machine's services: a profile (another cluster) makes no sense there.
 LOCAL_STACK_COMMANDS = {"up", "down", "status", "logs", "api-key"}
@@ -30,7 +30,7 @@ def _with_profile(settings: Settings, args: argparse.Namespace) -> Settings:
             f"`ccflink {args.command}` manages this machine's stack; --profile applies to the "
             "commands that talk to a cluster (sql, flink shell, produce, ...)"
         )
-    return replace(settings, profile=load_profile(args.profile))
+    return replace(settings, profile=config.load_profile(args.profile))
 
 
 def main(argv: list[str] | None = None) -> int:

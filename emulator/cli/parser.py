@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 from collections.abc import Callable
 from pathlib import Path
 
-from emulator import demo, stack
+from emulator import config, demo, stack
 from emulator.cli import compare, evaluate, shell
-from emulator.config import Settings
-from emulator.profiles import PROFILE_ENV
+from emulator.config import PROFILE_ENV, Settings
 
 
 def _add_ml_batch_argument(parser: argparse.ArgumentParser) -> None:
@@ -61,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--profile",
-        default=os.environ.get(PROFILE_ENV) or None,
+        default=config.profile_reference(),
         help="another cluster's client configuration (a name in the profiles folder, or a "
         f".properties file; env {PROFILE_ENV}); default: this machine's stack",
     )

@@ -1,11 +1,12 @@
 """The fraud-detection demo `make up` runs: its names (`names`), its model (`model`) and its
 pipeline run and replay (`pipeline`). The platform takes names as parameters; this package is
-where the fraud pipeline's live, and the front ends pass them on."""
+where the fraud pipeline's names live, and the front ends pass them on."""
 
 from emulator.demo.names import (
     CONNECTION_NAME,
     DEMO_ROWS,
     DEMO_SEED,
+    FLAGGED,
     KEY_COLUMN,
     LABEL_COLUMN,
     PREDICTION_COLUMN,
@@ -13,6 +14,7 @@ from emulator.demo.names import (
     SCORE_COLUMN,
     SOURCE_TOPICS,
     TOPIC_LABELS,
+    TOPIC_SHORT_NAMES,
     TRAINING_ROWS,
     TRAINING_SEED,
 )
@@ -21,6 +23,7 @@ __all__ = [
     "CONNECTION_NAME",
     "DEMO_ROWS",
     "DEMO_SEED",
+    "FLAGGED",
     "KEY_COLUMN",
     "LABEL_COLUMN",
     "PREDICTIONS_TOPIC",
@@ -28,6 +31,7 @@ __all__ = [
     "SCORE_COLUMN",
     "SOURCE_TOPICS",
     "TOPIC_LABELS",
+    "TOPIC_SHORT_NAMES",
     "TRAINING_ROWS",
     "TRAINING_SEED",
 ]

@@ -24,6 +24,15 @@ TOPIC_LABELS: dict[str, str] = {
     "transactions_features": "rows with features",
     PREDICTIONS_TOPIC: "predictions",
 }
+# The same topics on the live view's one-line output.
+TOPIC_SHORT_NAMES: dict[str, str] = {
+    "transactions": "tx",
+    "identities": "id",
+    "transactions_enriched": "joined",
+    "transactions_features": "features",
+    PREDICTIONS_TOPIC: "predictions",
+}
+FLAGGED = "fraud"  # what a prediction of 1 means
 # Columns of the predictions the reports read.
 KEY_COLUMN = "TransactionID"
 LABEL_COLUMN = "isFraud"

@@ -8,14 +8,15 @@ Python workers and jobs keep running after the client that submitted them exits.
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 from typing import Any
 
+import pyflink
 import requests
 import yaml
 
+from emulator import config
 from emulator.config import Settings
 from emulator.process import ManagedProcess, ServiceError
 
@@ -25,8 +26,7 @@ TASK_SLOTS = 12
 
 
 def flink_home() -> Path:
-    import pyflink
-
+    """The Flink distribution inside the PyFlink package (bin/, lib/, opt/)."""
     return Path(pyflink.__file__).resolve().parent
 
 
@@ -112,7 +112,7 @@ def write_config(settings: Settings) -> Path:
     FLINK_PROPERTIES (e.g. "taskmanager.numberOfTaskSlots: 24") goes on top of ours.
     """
     target = conf_dir(settings)
-    user_properties = flink_properties(os.environ.get("FLINK_PROPERTIES", ""))
+    user_properties = flink_properties(config.flink_properties_text())
     write_flink_conf(target, overrides(settings) | user_properties)
     for folder in ("tmp", "web", "checkpoints"):
         (settings.state_dir / "flink" / folder).mkdir(parents=True, exist_ok=True)

@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from pathlib import Path
 
 from waitress import serve
 
+from emulator import config
 from emulator.schema_registry.app import create_app
 from emulator.schema_registry.auth import BasicAuth, UsersFileError
 from emulator.schema_registry.kafka_log import KafkaSchemaLog
 from emulator.schema_registry.store import SchemaStore
-
-BASIC_AUTH_FILE_ENV = "CCFLINK_SCHEMA_REGISTRY_BASIC_AUTH_FILE"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -31,9 +29,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--basic-auth-file",
         type=Path,
-        default=os.environ.get(BASIC_AUTH_FILE_ENV) or None,
+        default=config.registry_users_file(),
         help=f"require HTTP basic auth with the API keys of this credentials file "
-        f"(env {BASIC_AUTH_FILE_ENV}; off by default)",
+        f"(env {config.REGISTRY_USERS_FILE_ENV}; off by default)",
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="[%(asctime)s] %(levelname)s %(message)s")

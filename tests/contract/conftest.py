@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from emulator.config import PROJECT_ROOT
-from emulator.ports import free_port
+from emulator.ports import free_port_numbers
 from tests.servers import Server
 
 AMLIS_VERSION = "1.5.1"
@@ -89,7 +89,7 @@ def start_pair(azmlinfsrv: list[str]) -> Iterator:
 
     def start(script: Path, model_dir: Path, key: str) -> tuple[Server, Server]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AZUREML_")}
-        ms_port, our_port = free_port(), free_port()
+        ms_port, our_port = free_port_numbers(2)
         microsoft = Server(
             "azmlinfsrv",
             [

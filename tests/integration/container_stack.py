@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from emulator import model_endpoint
 from emulator.config import PROJECT_ROOT, Ports, Settings
 from emulator.profiles import Profile
 
@@ -57,7 +58,7 @@ def container_stack(settings: Settings) -> Iterator[Settings]:
     """Build and start the compose stack, wait for its health checks, and remove it after."""
     from testcontainers.compose import DockerCompose
 
-    os.environ["CCFLINK_MODEL_API_KEY"] = settings.model_api_key()
+    os.environ["CCFLINK_MODEL_API_KEY"] = model_endpoint.ensure_api_key(settings)
     compose = DockerCompose(COMPOSE_DIR, compose_file_name="docker-compose.yml", build=True)
     compose.start()
     try:

@@ -24,10 +24,9 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
-from emulator.config import Settings
+from emulator.config import Settings, load_profile
 from emulator.kafka import security
 from emulator.kafka.login import LoginError
-from emulator.profiles import load_profile
 from emulator.sql.session import Session
 
 from . import container_stack

@@ -14,7 +14,7 @@ import pytest
 import requests
 from flask.testing import FlaskClient
 
-from emulator.ports import free_port
+from emulator.ports import free_port_numbers
 from model_server import score
 from model_server.__main__ import DEFAULT_ENTRY_SCRIPT
 from model_server.features import CATEGORICAL_FEATURES, FEATURES, NUMERIC_FEATURES
@@ -232,7 +232,7 @@ def test_run_rejects_payload_missing_columns(
 
 
 def test_gunicorn_server_scores_over_http(model_dir: Path) -> None:
-    port = free_port()
+    [port] = free_port_numbers(1)
     env = {**os.environ, KEYS_ENV: f"{PRIMARY},{SECONDARY}"}
     command = [sys.executable, "-m", "model_server", "--model-dir", str(model_dir)]
     server = Server("model server", [*command, "--port", str(port), "--threads", "2"], port, env)

@@ -13,7 +13,7 @@ import pytest
 import requests
 from flask.testing import FlaskClient
 
-from emulator.ports import free_port
+from emulator.ports import free_port_numbers
 from model_server.__main__ import _parse, endpoint_settings
 from model_server.server.app import create_app
 from model_server.server.config import KEYS_ENV, EndpointSettings
@@ -166,7 +166,7 @@ def test_command_line_flags(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_gunicorn_endpoint_mode_answers_429_instead_of_queueing(script: Path) -> None:
     """--threads 1 is raised so the third request is seen (and refused) while two are pending."""
-    port = free_port()
+    [port] = free_port_numbers(1)
     server = Server(
         "model server",
         [

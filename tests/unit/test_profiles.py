@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from emulator.cli import main
-from emulator.config import Settings
-from emulator.profiles import ProfileError, load_profile
+from emulator.config import Settings, load_profile
+from emulator.profiles import ProfileError
 
 CLOUD_PROPERTIES = """\
 # Required connection configs for Kafka producer, consumer, and admin
