@@ -83,7 +83,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     top.add_argument("--interval", type=float, default=1.0, help="seconds between samples")
     top.add_argument("--duration", type=float, help="stop after this many seconds (Ctrl-C too)")
-    top.set_defaults(handler="stack_commands:cmd_top")
+    top.add_argument(
+        "--topic",
+        action="append",
+        default=[],
+        help="a topic to count, in the order data flows (repeatable; default: the demo's)",
+    )
+    top.add_argument(
+        "--predictions-topic",
+        help=f"the topic whose flagged predictions are counted (default {demo.PREDICTIONS_TOPIC})",
+    )
+    top.add_argument(
+        "--flag-column",
+        default=demo.PREDICTION_COLUMN,
+        help=f"its column that is 1 for a flagged row (default {demo.PREDICTION_COLUMN})",
+    )
+    top.set_defaults(handler="top:cmd_top")
     commands.add_parser("down", help="stop what `up` started").set_defaults(
         handler="stack_commands:cmd_down"
     )

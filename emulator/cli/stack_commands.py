@@ -10,10 +10,11 @@ import time
 from emulator import demo, stack
 from emulator.cli.data_commands import replay_options
 from emulator.cli.output import say
+from emulator.cli.top import demo_watched, run_top
 from emulator.config import Settings
 from emulator.demo import pipeline
 from emulator.demo.model import ensure_model
-from emulator.live_view import Snapshot, run_top
+from emulator.monitor import Snapshot
 from emulator.process import ManagedProcess
 from emulator.results.metrics import evaluate
 from emulator.results.metrics_text import format_metrics
@@ -80,11 +81,7 @@ def _watch_live(settings: Settings, watch: pipeline.ArrivalWatch) -> None:
         watch.seen(topic.total if topic is not None and topic.total is not None else 0)
         return watch.done()
 
-    run_top(settings, until=done)
-
-
-def cmd_top(settings: Settings, args: argparse.Namespace) -> int:
-    return run_top(settings, interval=args.interval, duration=args.duration)
+    run_top(settings, demo_watched(), until=done)
 
 
 def cmd_down(settings: Settings, _args: argparse.Namespace) -> int:

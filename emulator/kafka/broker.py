@@ -19,6 +19,9 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient
+
 from emulator.config import Settings
 from emulator.process import ManagedProcess, ServiceError
 
@@ -194,9 +197,6 @@ def is_ready(settings: Settings) -> bool:
     librdkafka gives up within the 3 s it is given, so a broker that does not listen yet is
     asked again soon and `make up` goes on as soon as it answers.
     """
-    from confluent_kafka import KafkaException
-    from confluent_kafka.admin import AdminClient
-
     admin = AdminClient({"bootstrap.servers": settings.bootstrap_servers, "log_level": 0})
     try:
         admin.list_topics(timeout=3)

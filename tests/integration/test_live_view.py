@@ -10,9 +10,10 @@ import pytest
 from confluent_kafka import Producer
 
 from emulator.catalog import Catalog
+from emulator.cli.top import demo_watched, run_top
 from emulator.config import Settings
 from emulator.kafka.topics import create_topic, list_topics
-from emulator.live_view import Sampler, run_top
+from emulator.monitor import Sampler, Watched
 
 pytestmark = pytest.mark.integration
 
@@ -34,7 +35,13 @@ def test_one_sample_counts_produced_records_and_their_rate(local_stack: Settings
         time.sleep(0.2)
     _produce(local_stack, 5, 0)
 
-    sampler = Sampler(local_stack, topics=[TOPIC, "fraud_predictions"])
+    watched = Watched(
+        topics={TOPIC: "records", "scores": "predictions"},
+        short_names={TOPIC: "live", "scores": "scores"},
+        predictions_topic="scores",
+        flag_column="late",
+    )
+    sampler = Sampler(local_stack, watched)
     try:
         first = sampler.sample()
         _produce(local_stack, 3, 5)
@@ -53,7 +60,7 @@ def test_one_sample_counts_produced_records_and_their_rate(local_stack: Settings
 
 def test_top_writes_one_line_per_interval_when_not_a_terminal(local_stack: Settings):
     out = io.StringIO()
-    assert run_top(local_stack, interval=0.5, duration=1.0, out=out) == 0
+    assert run_top(local_stack, demo_watched(), interval=0.5, duration=1.0, out=out) == 0
     lines = out.getvalue().splitlines()
     assert len(lines) == 2
     # Other modules on this shared stack leave FAILED statements (refusal tests): each counts.

@@ -1,4 +1,5 @@
-"""`ccflink top`: rates, percentiles, dead letters, the fraud tally, rendering, the loop."""
+"""`ccflink top` and the monitor it draws: rates, percentiles, dead letters, the tally of
+flagged predictions, rendering, the loop; with the demo's names and with a user's."""
 
 from __future__ import annotations
 
@@ -10,27 +11,37 @@ from types import SimpleNamespace
 
 import pytest
 
-from emulator import live_view
+from emulator import monitor
 from emulator.catalog import Catalog, StatementRecord
-from emulator.config import Settings
-from emulator.live_view import (
+from emulator.cli import top
+from emulator.cli.parser import build_parser
+from emulator.cli.top import (
     ERROR_LINES,
     LATENCY_LABEL,
-    SCREEN_HEIGHT,
-    TOPICS,
-    FraudTally,
-    Latency,
-    Sampler,
-    Snapshot,
-    TopicCount,
-    compute_rates,
-    count_dead_letters,
-    percentile,
+    demo_watched,
     render,
     render_line,
     run_top,
+    screen_height,
+    watched_from_args,
+)
+from emulator.config import Settings
+from emulator.monitor import (
+    Latency,
+    PredictionTally,
+    Sampler,
+    Snapshot,
+    TopicCount,
+    Watched,
+    compute_rates,
+    count_dead_letters,
+    percentile,
     summarize_latency,
 )
+
+WATCHED = demo_watched()
+TOPICS = WATCHED.topics
+SCREEN_HEIGHT = screen_height(WATCHED)
 
 
 def snapshot(**overrides) -> Snapshot:
@@ -45,7 +56,7 @@ def snapshot(**overrides) -> Snapshot:
             "fraud_predictions": TopicCount(8_000, 470.0),
         },
         "predictions_read": 8_000,
-        "predicted_fraud": 280,
+        "flagged": 280,
         "latency": summarize_latency([1.0, 2.0, 3.0, 10.0]),
         "statements": {"RUNNING": 3},
         "services_total": 5,
@@ -125,38 +136,38 @@ class FakeReader:
         self.closed = True
 
 
-def test_fraud_tally_reads_only_when_the_end_offset_moved():
+def test_prediction_tally_reads_only_when_the_end_offset_moved():
     reader = FakeReader(
         [[{"predicted_fraud": 1}, {"predicted_fraud": 0}], [{"predicted_fraud": 0}]]
     )
     opened = []
-    tally = FraudTally(lambda: opened.append(1) or reader)
+    tally = PredictionTally(lambda: opened.append(1) or reader, "predicted_fraud")
     tally.update(None)
     tally.update(0)
     assert opened == []  # no topic, or an empty one: no consumer at all
     tally.update(2)
-    assert (tally.read, tally.fraud) == (2, 1)
+    assert (tally.read, tally.flagged) == (2, 1)
     polls = reader.polls
     tally.update(2)
     assert reader.polls == polls  # nothing new: no poll
     tally.update(3)
-    assert (tally.read, tally.fraud) == (3, 1)
+    assert (tally.read, tally.flagged) == (3, 1)
     assert opened == [1]  # one reader, read incrementally
     tally.close()
     assert reader.closed
 
 
-def test_fraud_tally_skips_rows_without_a_prediction():
-    tally = FraudTally(lambda: None)
+def test_prediction_tally_skips_rows_without_a_prediction():
+    tally = PredictionTally(lambda: None, "predicted_fraud")
     tally.add([{"predicted_fraud": None}, {}, {"predicted_fraud": 1}])
-    assert (tally.read, tally.fraud) == (1, 1)
+    assert (tally.read, tally.flagged) == (1, 1)
 
 
 # --- rendering ------------------------------------------------------------------------------
 
 
 def test_screen_shows_every_topic_with_total_rate_and_meaning():
-    screen = render(snapshot())
+    screen = render(snapshot(), WATCHED)
     for topic, what in TOPICS.items():
         line = next(line for line in screen.splitlines() if line.startswith(topic))
         assert what in line
@@ -171,8 +182,8 @@ def test_screen_shows_every_topic_with_total_rate_and_meaning():
 
 
 def test_screen_keeps_its_height_whatever_it_shows():
-    quiet = render(snapshot())
-    empty = render(Snapshot(taken_at=0.0, interval=None, topics={}))
+    quiet = render(snapshot(), WATCHED)
+    empty = render(Snapshot(taken_at=0.0, interval=None, topics={}), WATCHED)
     failed = [(f"cli-{i}", "ML_PREDICT: endpoint answered 401") for i in range(9)]
     noisy = render(
         snapshot(
@@ -180,7 +191,8 @@ def test_screen_keeps_its_height_whatever_it_shows():
             services_down=["model-server (stopped)"],
             dead_letters={"transactions.dead-letter": 3},
             problems=["topic offsets: timed out"],
-        )
+        ),
+        WATCHED,
     )
     heights = {len(text.split("\n")) for text in (quiet, empty, noisy)}
     assert heights == {SCREEN_HEIGHT}
@@ -195,19 +207,22 @@ def test_errors_name_failed_statements_services_and_dead_letters():
             services_down=["model-server (stopped)"],
             services_total=5,
             dead_letters={"transactions.dead-letter": 3},
-        )
+        ),
+        WATCHED,
     )
     assert "statement cli-1 FAILED: endpoint answered 401" in screen
     assert "service model-server (stopped)" in screen
     assert "4/5 healthy" in screen
     assert "dead letters: 3 in transactions.dead-letter.tsv" in screen
     assert "1 FAILED, 2 RUNNING" in screen
-    assert len(render(snapshot(failed_statements=[("a", "b")])).split("\n")) == SCREEN_HEIGHT
+    assert (
+        len(render(snapshot(failed_statements=[("a", "b")]), WATCHED).split("\n")) == SCREEN_HEIGHT
+    )
     assert ERROR_LINES >= 3
 
 
 def test_unknown_values_show_as_dashes_not_zeros():
-    screen = render(Snapshot(taken_at=0.0, interval=None, topics={}))
+    screen = render(Snapshot(taken_at=0.0, interval=None, topics={}), WATCHED)
     line = next(line for line in screen.splitlines() if line.startswith("transactions "))
     assert line.split()[1:3] == ["-", "-"]
     assert "no predictions read yet" in screen
@@ -215,24 +230,24 @@ def test_unknown_values_show_as_dashes_not_zeros():
 
 
 def test_fraud_rate_says_when_reading_lags_the_topic():
-    screen = render(snapshot(predictions_read=4_000, predicted_fraud=40))
+    screen = render(snapshot(predictions_read=4_000, flagged=40), WATCHED)
     assert "1.00% predicted fraud (40 of 4,000 predictions read of 8,000)" in screen
 
 
 def test_lines_are_clipped_to_the_terminal_width():
-    screen = render(snapshot(failed_statements=[("cli-1", "x" * 300)]), width=60)
+    screen = render(snapshot(failed_statements=[("cli-1", "x" * 300)]), WATCHED, width=60)
     assert max(len(line) for line in screen.split("\n")) <= 60
     assert len(screen.split("\n")) == SCREEN_HEIGHT
 
 
 def test_failed_probe_is_shown_as_failed():
     latency = summarize_latency([1.0, None], error="connection refused")
-    screen = render(snapshot(latency=latency))
+    screen = render(snapshot(latency=latency), WATCHED)
     assert "last failed" in screen and "1 failed" in screen
 
 
 def test_summary_line_for_logs():
-    line = render_line(snapshot(failed_statements=[("cli-1", "boom")]))
+    line = render_line(snapshot(failed_statements=[("cli-1", "boom")]), WATCHED)
     assert "\n" not in line
     assert "tx 10,000 (512.0/s)" in line
     assert "joined 9,000 (480.0/s)" in line
@@ -268,8 +283,8 @@ def settings(tmp_path: Path) -> Settings:
 
 def test_sampler_computes_rates_between_samples(tmp_path: Path, monkeypatch):
     clock = FakeClock()
-    monkeypatch.setattr(live_view, "time", clock)
-    sampler = Sampler(settings(tmp_path))
+    monkeypatch.setattr(monitor, "time", clock)
+    sampler = Sampler(settings(tmp_path), WATCHED)
     totals = iter(
         [
             {**dict.fromkeys(TOPICS, 0), "transactions": 100},
@@ -307,8 +322,8 @@ def test_statements_come_from_their_jobs_without_writing_the_catalog(tmp_path: P
         def failure(self, job_id: str) -> str:
             return "ValueError: endpoint answered 401"
 
-    monkeypatch.setattr("emulator.flink.rest.FlinkRest", FakeRest)
-    counts, failed = Sampler(settings(tmp_path)).statement_status([])
+    monkeypatch.setattr(monitor, "FlinkRest", FakeRest)
+    counts, failed = Sampler(settings(tmp_path), WATCHED).statement_status([])
     assert counts == {"RUNNING": 1, "FAILED": 1}
     assert failed == [("cli-bad", "ValueError: endpoint answered 401")]
     assert (tmp_path / "catalog.json").read_text() == before
@@ -316,7 +331,7 @@ def test_statements_come_from_their_jobs_without_writing_the_catalog(tmp_path: P
 
 
 def test_unreachable_sources_become_problems_not_crashes(tmp_path: Path, monkeypatch):
-    sampler = Sampler(settings(tmp_path))
+    sampler = Sampler(settings(tmp_path), WATCHED)
 
     class Broken:
         def totals(self, topics):
@@ -330,8 +345,8 @@ def test_unreachable_sources_become_problems_not_crashes(tmp_path: Path, monkeyp
     def failing_open():
         raise LookupError("topic 'fraud_predictions' does not exist")
 
-    sampler.fraud = FraudTally(failing_open)
-    sampler.fraud_counts(5, problems)
+    sampler.predictions = PredictionTally(failing_open, "predicted_fraud")
+    sampler.prediction_counts(5, problems)
     assert "fraud_predictions" in problems[-1]
 
 
@@ -360,10 +375,12 @@ class Terminal(io.StringIO):
 
 
 def test_one_line_per_interval_when_not_a_terminal(tmp_path: Path, monkeypatch):
-    monkeypatch.setattr(live_view, "time", FakeClock())
+    monkeypatch.setattr(top, "time", FakeClock())
     out = io.StringIO()
     sampler = FakeSampler()
-    code = run_top(settings(tmp_path), interval=1.0, duration=3.0, out=out, sampler=sampler)
+    code = run_top(
+        settings(tmp_path), WATCHED, interval=1.0, duration=3.0, out=out, sampler=sampler
+    )
     assert code == 0
     lines = out.getvalue().splitlines()
     assert len(lines) == 3 and sampler.calls == 3
@@ -372,31 +389,32 @@ def test_one_line_per_interval_when_not_a_terminal(tmp_path: Path, monkeypatch):
 
 
 def test_redrawn_in_place_on_a_terminal(tmp_path: Path, monkeypatch):
-    monkeypatch.setattr(live_view, "time", FakeClock())
+    monkeypatch.setattr(top, "time", FakeClock())
     out = Terminal()
-    run_top(settings(tmp_path), interval=1.0, duration=2.0, out=out, sampler=FakeSampler())
+    run_top(settings(tmp_path), WATCHED, interval=1.0, duration=2.0, out=out, sampler=FakeSampler())
     text = out.getvalue()
-    assert text.startswith(live_view.HIDE_CURSOR + live_view.CLEAR)
-    assert text.count(live_view.HOME) == 2  # two frames, each from the top-left corner
-    assert text.endswith(live_view.SHOW_CURSOR)
-    first_frame = text.split(live_view.HOME)[1]
+    assert text.startswith(top.HIDE_CURSOR + top.CLEAR)
+    assert text.count(top.HOME) == 2  # two frames, each from the top-left corner
+    assert text.endswith(top.SHOW_CURSOR)
+    first_frame = text.split(top.HOME)[1]
     assert first_frame.count("\n") == SCREEN_HEIGHT
 
 
 def test_ctrl_c_exits_cleanly(tmp_path: Path, monkeypatch):
-    monkeypatch.setattr(live_view, "time", FakeClock())
+    monkeypatch.setattr(top, "time", FakeClock())
     out = Terminal()
     sampler = FakeSampler(interrupt_after=2)
-    assert run_top(settings(tmp_path), out=out, sampler=sampler) == 0
-    assert sampler.closed and out.getvalue().endswith(live_view.SHOW_CURSOR)
+    assert run_top(settings(tmp_path), WATCHED, out=out, sampler=sampler) == 0
+    assert sampler.closed and out.getvalue().endswith(top.SHOW_CURSOR)
 
 
 def test_until_stops_the_view(tmp_path: Path, monkeypatch):
-    monkeypatch.setattr(live_view, "time", FakeClock())
+    monkeypatch.setattr(top, "time", FakeClock())
     sampler = FakeSampler()
     seen = []
     run_top(
         settings(tmp_path),
+        WATCHED,
         out=io.StringIO(),
         sampler=sampler,
         until=lambda s: seen.append(s) or len(seen) == 4,
@@ -406,7 +424,45 @@ def test_until_stops_the_view(tmp_path: Path, monkeypatch):
 
 @pytest.mark.parametrize("duration", [0.0, 0.5])
 def test_a_short_duration_still_samples_once(tmp_path: Path, monkeypatch, duration):
-    monkeypatch.setattr(live_view, "time", FakeClock())
+    monkeypatch.setattr(top, "time", FakeClock())
     sampler = FakeSampler()
-    run_top(settings(tmp_path), duration=duration, out=io.StringIO(), sampler=sampler)
+    run_top(settings(tmp_path), WATCHED, duration=duration, out=io.StringIO(), sampler=sampler)
     assert sampler.calls == 1
+
+
+def test_a_users_pipeline_is_watched_by_the_names_it_gives() -> None:
+    watched = Watched(
+        topics={"orders": "orders placed", "orders_scored": "scored orders"},
+        short_names={"orders": "orders", "orders_scored": "scored"},
+        predictions_topic="orders_scored",
+        flag_column="late",
+        flagged="late",
+    )
+    counts = {"orders": TopicCount(5, 1.0), "orders_scored": TopicCount(4, 1.0)}
+    taken = Snapshot(taken_at=0.0, interval=1.0, topics=counts, predictions_read=4, flagged=1)
+    screen = render(taken, watched)
+    assert "orders placed" in screen and "scored orders" in screen
+    assert "25.00% predicted late (1 of 4 predictions read)" in screen
+    assert "transactions" not in screen and "fraud" not in screen
+    assert "scored 4 (1.0/s)" in render_line(taken, watched)
+    tally = PredictionTally(lambda: None, "late")
+    tally.add([{"late": 1}, {"late": 0}, {"predicted_fraud": 1}])
+    assert (tally.read, tally.flagged) == (2, 1)
+
+
+def test_top_watches_the_topics_named_on_its_command_line() -> None:
+    args = build_parser().parse_args(
+        [
+            "top",
+            "--topic",
+            "orders",
+            "--predictions-topic",
+            "orders_scored",
+            "--flag-column",
+            "late",
+        ]
+    )
+    watched = watched_from_args(args)
+    assert list(watched.topics) == ["orders", "orders_scored"]
+    assert (watched.predictions_topic, watched.flag_column) == ("orders_scored", "late")
+    assert watched_from_args(build_parser().parse_args(["top"])) == demo_watched()
