@@ -12,7 +12,13 @@ import json
 import re
 from collections.abc import Mapping
 
-from common.avro.schemas import FieldSpec, key_record_name, record_schema, value_record_name
+from common.avro.schemas import (
+    FieldSpec,
+    SchemaMappingError,
+    key_record_name,
+    record_schema,
+    value_record_name,
+)
 from common.registry import register, registry_client
 from emulator.catalog import DEFAULT_PARTITIONS, TableEntry
 from emulator.config import Settings
@@ -34,7 +40,7 @@ def _record(
     fields = [FieldSpec(c.name, c.type, c.nullable) for c in columns]
     try:
         return record_schema(record_name, fields, flink_reader)
-    except ValueError as error:
+    except SchemaMappingError as error:
         raise DialectError(f"table `{table.name}`: {error}") from None
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
 from common.avro.decoder import AvroDecoder
+from common.errors import CcflinkError
 from common.registry import registry_client
 from emulator.kafka.consume import arrived
 from emulator.kafka.topics import TIMEOUT_S
@@ -26,6 +27,10 @@ class Record:
     timestamp_ms: int
     partition: int
     offset: int
+
+
+class TopicNotFound(CcflinkError):
+    """The topic to read does not exist on the cluster."""
 
 
 class AvroTopicReader:
@@ -44,7 +49,7 @@ class AvroTopicReader:
         metadata = self._consumer.list_topics(topic, timeout=TIMEOUT_S).topics.get(topic)
         if metadata is None or metadata.error is not None or not metadata.partitions:
             self._consumer.close()
-            raise LookupError(f"topic {topic!r} does not exist")
+            raise TopicNotFound(f"topic {topic!r} does not exist")
         self._consumer.assign(
             [TopicPartition(topic, p, OFFSET_BEGINNING) for p in sorted(metadata.partitions)]
         )

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from common.errors import CcflinkError
+
 NAMESPACE = "org.apache.flink.avro.generated.record"
 
 _PRIMITIVES: dict[str, Any] = {
@@ -26,6 +28,10 @@ _PRIMITIVES: dict[str, Any] = {
     "BYTES": "bytes",
     "DATE": {"type": "int", "logicalType": "date"},
 }
+
+
+class SchemaMappingError(CcflinkError):
+    """A column whose name or type has no place in an Avro schema."""
 
 
 @dataclass(frozen=True)
@@ -53,7 +59,7 @@ def avro_type(sql_type: str, flink_reader: bool = False) -> Any:
     timestamp = re.match(r"^TIMESTAMP(?:\((\d)\))?( WITH LOCAL TIME ZONE)?$", normalized)
     ltz = re.match(r"^TIMESTAMP_LTZ(?:\((\d)\))?$", normalized)
     if flink_reader and (ltz or (timestamp and timestamp.group(2))):
-        raise ValueError(
+        raise SchemaMappingError(
             f"type {sql_type}: Flink 2.2's avro-confluent format cannot read or write "
             "TIMESTAMP_LTZ (only its legacy timestamp mapping); CAST it to TIMESTAMP(3), or "
             "make it the record timestamp: `ts` TIMESTAMP_LTZ(3) METADATA FROM 'timestamp'"
@@ -72,7 +78,7 @@ def avro_type(sql_type: str, flink_reader: bool = False) -> Any:
             "precision": int(decimal.group(1)),
             "scale": int(decimal.group(2) or 0),
         }
-    raise ValueError(f"type {sql_type} has no Avro mapping in this emulator")
+    raise SchemaMappingError(f"type {sql_type} has no Avro mapping in this emulator")
 
 
 # Avro's rule for field names; Confluent's registry formats refuse other names.
@@ -85,14 +91,14 @@ def record_schema(
     avro_fields = []
     for spec in fields:
         if not _AVRO_NAME.match(spec.name):
-            raise ValueError(
+            raise SchemaMappingError(
                 f"column `{spec.name}` is not a valid Avro field name ([A-Za-z_][A-Za-z0-9_]*), "
                 "so it cannot be in the topic's schema; rename it (in a query: AS new_name)"
             )
         try:
             base = avro_type(spec.sql_type, flink_reader)
-        except ValueError as error:
-            raise ValueError(f"column `{spec.name}`: {error}") from None
+        except SchemaMappingError as error:
+            raise SchemaMappingError(f"column `{spec.name}`: {error}") from None
         if spec.nullable:
             avro_fields.append({"name": spec.name, "type": ["null", base], "default": None})
         else:

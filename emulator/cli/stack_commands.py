@@ -1,4 +1,4 @@
-"""`ccflink up | down | status | logs | top`: the local stack, and the demo `make up` runs."""
+"""`ccflink up | down | status | logs`: the local stack, and the demo `make up` runs."""
 
 from __future__ import annotations
 
@@ -16,9 +16,6 @@ from emulator.demo import pipeline
 from emulator.demo.model import ensure_model
 from emulator.monitor import Snapshot
 from emulator.process import ManagedProcess
-from emulator.results.metrics import evaluate
-from emulator.results.metrics_text import format_metrics
-from emulator.results.topic import load_topic
 
 
 def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
@@ -32,45 +29,25 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def run_demo(settings: Settings, args: argparse.Namespace, up_started: float) -> None:
-    """The fraud pipeline's statements, a replay, and its predictions as they arrive."""
-    if pipeline.pipeline_ran(settings):
-        say("==> Pipeline statements already ran in this state folder; not submitting again")
-    else:
-        pipeline.run_pipeline(settings, say, ml_batch_size=args.ml_batch_size)
-    data_dir = args.data or pipeline.demo_data(settings, args.rows, say)
-    summaries = pipeline.replay(settings, data_dir, say, **replay_options(args))
-    transactions = summaries[0].sent
-    say(f"==> Predictions from topic {demo.PREDICTIONS_TOPIC} as they arrive")
-    watch = pipeline.ArrivalWatch(expected=transactions)
-    if sys.stdout.isatty() and not args.no_top:
-        _watch_live(settings, watch)
-        say(f"{watch.count:,} predictions for {transactions:,} transactions.")
-    else:
-        stats = pipeline.watch_predictions(settings, watch, say=say)
-        say(f"{stats.line()} for {transactions:,} transactions.")
-    if watch.first_arrival is not None:
-        say(f"First prediction {watch.first_arrival - up_started:.0f} s after `up` started.")
-    if watch.count < transactions:
-        say(
-            "  The rest are the latest transactions without an identity row: a LEFT interval "
-            "join emits them once the watermark passes their window, and the watermark waits "
-            "for newer records on every partition of both topics (as on Confluent Cloud)."
-        )
-    _say_model_quality(settings)
+    """The demo, its predictions shown live on a terminal and as scrolling lines elsewhere."""
+    live = sys.stdout.isatty() and not args.no_top
 
+    def follow(watch: pipeline.ArrivalWatch) -> None:
+        if live:
+            _watch_live(settings, watch)
+        else:
+            pipeline.watch_predictions(settings, watch, say=say)
 
-def _say_model_quality(settings: Settings) -> None:
-    """An ML_EVALUATE-style summary of the predictions against the transactions' isFraud."""
-    rows = load_topic(
-        demo.PREDICTIONS_TOPIC, settings.bootstrap_servers, settings.schema_registry_url, 2.0
+    pipeline.run_demo(
+        settings,
+        follow,
+        say,
+        rows=args.rows,
+        data_dir=args.data,
+        replay_options=replay_options(args),
+        ml_batch_size=args.ml_batch_size,
+        up_started=up_started,
     )
-    metrics = evaluate(
-        rows,
-        label=demo.LABEL_COLUMN,
-        prediction=demo.PREDICTION_COLUMN,
-        probability=demo.SCORE_COLUMN,
-    )
-    say(format_metrics(metrics, title=f"==> Model quality on {demo.PREDICTIONS_TOPIC}"))
 
 
 def _watch_live(settings: Settings, watch: pipeline.ArrivalWatch) -> None:

@@ -19,6 +19,9 @@ from emulator.demo.names import (
     SCORE_COLUMN,
     SOURCE_TOPICS,
 )
+from emulator.results.metrics import evaluate
+from emulator.results.metrics_text import format_metrics
+from emulator.results.topic import load_topic
 from emulator.sql.session import Session
 from emulator.topic_reader import AvroTopicReader
 from producers.produce import TopicSummary, produce_dataset
@@ -156,3 +159,49 @@ def watch_predictions(settings: Settings, watch: ArrivalWatch, say: Say = print)
     finally:
         reader.close()
     return stats
+
+
+def run_demo(
+    settings: Settings,
+    follow: Callable[[ArrivalWatch], None],
+    say: Say = print,
+    *,
+    rows: int,
+    data_dir: Path | None,
+    replay_options: dict,
+    ml_batch_size: int,
+    up_started: float,
+) -> None:
+    """`make up`'s demo: the statements (once per state folder), a replay (the Kaggle files
+    in `data_dir`, else `rows` synthetic ones), `follow(watch)` showing predictions until they
+    all came or stopped coming, then how many came and the model's quality on them."""
+    if pipeline_ran(settings):
+        say("==> Pipeline statements already ran in this state folder; not submitting again")
+    else:
+        run_pipeline(settings, say, ml_batch_size=ml_batch_size)
+    summaries = replay(settings, data_dir or demo_data(settings, rows, say), say, **replay_options)
+    transactions = summaries[0].sent
+    say(f"==> Predictions from topic {PREDICTIONS_TOPIC} as they arrive")
+    watch = ArrivalWatch(expected=transactions)
+    follow(watch)
+    say(f"{watch.count:,} predictions for {transactions:,} transactions.")
+    if watch.first_arrival is not None:
+        say(f"First prediction {watch.first_arrival - up_started:.0f} s after `up` started.")
+    if watch.count < transactions:
+        say(
+            "  The rest are the latest transactions without an identity row: a LEFT interval "
+            "join emits them once the watermark passes their window, and the watermark waits "
+            "for newer records on every partition of both topics (as on Confluent Cloud)."
+        )
+    say_model_quality(settings, say)
+
+
+def say_model_quality(settings: Settings, say: Say = print) -> None:
+    """An ML_EVALUATE-style summary of the predictions against the transactions' isFraud."""
+    rows = load_topic(
+        PREDICTIONS_TOPIC, settings.bootstrap_servers, settings.schema_registry_url, 2.0
+    )
+    metrics = evaluate(
+        rows, label=LABEL_COLUMN, prediction=PREDICTION_COLUMN, probability=SCORE_COLUMN
+    )
+    say(format_metrics(metrics, title=f"==> Model quality on {PREDICTIONS_TOPIC}"))

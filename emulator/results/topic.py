@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import time
 
-from common.errors import CcflinkError
 from emulator import topic_reader
 from emulator.results.values import Row, clean, merge_key
 
 DEFAULT_IDLE_SECONDS = 5.0
-
-
-class TopicNotFound(CcflinkError):
-    """The topic to read does not exist on the cluster."""
 
 
 def load_topic(
@@ -26,10 +21,7 @@ def load_topic(
 
     Key fields (when the key is a record) are added to the value where it lacks them.
     """
-    try:
-        reader = topic_reader.AvroTopicReader(bootstrap_servers, registry_url, topic)
-    except LookupError as error:  # the reader's word for a missing topic
-        raise TopicNotFound(str(error)) from None
+    reader = topic_reader.AvroTopicReader(bootstrap_servers, registry_url, topic)
     rows: list[Row] = []
     started = last = time.monotonic()
     try:

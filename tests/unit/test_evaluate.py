@@ -13,6 +13,7 @@ from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_sc
 from emulator.cli.evaluate import add_arguments, cmd_evaluate
 from emulator.results.metrics import auc_score, evaluate
 from emulator.results.metrics_text import format_metrics
+from emulator.topic_reader import TopicNotFound
 
 # (isFraud, predicted_fraud, fraud_probability, model version)
 TABLE = [
@@ -154,7 +155,7 @@ def test_a_topic_and_columns_of_another_pipeline(
         def __init__(self, bootstrap: str, registry: str, topic: str) -> None:
             assert (bootstrap, registry) == ("b:9092", "http://r:8081")
             if topic != "orders_scored":
-                raise LookupError(f"topic {topic!r} does not exist")
+                raise TopicNotFound(f"topic {topic!r} does not exist")
             value = {"late": 1, "late_hat": 1, "p": 0.8}
             self.batches = [
                 [

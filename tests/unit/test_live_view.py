@@ -38,6 +38,7 @@ from emulator.monitor import (
     percentile,
     summarize_latency,
 )
+from emulator.topic_reader import TopicNotFound
 
 WATCHED = demo_watched()
 TOPICS = WATCHED.topics
@@ -343,7 +344,7 @@ def test_unreachable_sources_become_problems_not_crashes(tmp_path: Path, monkeyp
     assert problems == ["topic offsets: KafkaError{code=_TRANSPORT}"]
 
     def failing_open():
-        raise LookupError("topic 'fraud_predictions' does not exist")
+        raise TopicNotFound("topic 'fraud_predictions' does not exist")
 
     sampler.predictions = PredictionTally(failing_open, "predicted_fraud")
     sampler.prediction_counts(5, problems)

@@ -17,6 +17,7 @@ from common.avro.encoder import BatchEncoder, Field
 from common.avro.schemas import (
     NAMESPACE,
     FieldSpec,
+    SchemaMappingError,
     avro_type,
     key_record_name,
     record_schema,
@@ -196,8 +197,8 @@ def test_timestamp_field_nullable_wraps_logical_type() -> None:
 
 
 @pytest.mark.parametrize("sql_type", ["GEOMETRY", "ARRAY<INT>", "MAP<STRING, INT>", ""])
-def test_unknown_type_raises_value_error(sql_type: str) -> None:
-    with pytest.raises(ValueError):
+def test_an_unknown_type_is_refused_as_a_user_error(sql_type: str) -> None:
+    with pytest.raises(SchemaMappingError):
         avro_type(sql_type)
-    with pytest.raises(ValueError):
+    with pytest.raises(SchemaMappingError, match="column `x`"):
         record_schema("t", [FieldSpec("x", sql_type)])
