@@ -23,6 +23,7 @@ with a value schema where isFraud is `["null", "int"]` (null); see `schemas_for`
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 import time
@@ -143,13 +144,17 @@ def schemas_for(source: TopicSource, timestamp_field: bool = True) -> tuple[dict
     )
 
 
+_LOG = logging.getLogger(__name__)
+
+
 class MissingTopicError(CcflinkError):
     """Confluent Cloud does not create topics on first write; neither does the local broker."""
 
 
 def existing_topics(client_config: dict[str, object], timeout: float = 15.0) -> set[str]:
     """The cluster's topics, asked with the producer's own connection settings."""
-    return set(AdminClient(client_config).list_topics(timeout=timeout).topics)
+    admin = AdminClient({**client_config, "logger": _LOG})  # librdkafka's log off stderr
+    return set(admin.list_topics(timeout=timeout).topics)
 
 
 def producer_config(bootstrap_servers: str) -> dict[str, object]:

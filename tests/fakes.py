@@ -17,13 +17,14 @@ import pytest
 class FakeAdmin:
     """`AdminClient` as the producers use it: a cluster where both of their topics exist.
 
-    `configs` collects what each client was made with (a test resets it).
+    `configs` collects the connection settings each client was made with (a test resets it);
+    the Python logger librdkafka's log goes to is not one of them.
     """
 
     configs: ClassVar[list[dict[str, Any]]] = []
 
     def __init__(self, config: dict[str, Any]) -> None:
-        FakeAdmin.configs.append(config)
+        FakeAdmin.configs.append({k: v for k, v in config.items() if k != "logger"})
 
     def list_topics(self, timeout: float) -> SimpleNamespace:
         return SimpleNamespace(topics={"transactions": object(), "identities": object()})

@@ -7,6 +7,7 @@ PLAINTEXT listener.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 
 from confluent_kafka import KafkaError, KafkaException
@@ -14,10 +15,13 @@ from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic, Resourc
 
 SEVEN_DAYS_MS = 7 * 24 * 3600 * 1000
 TIMEOUT_S = 30.0  # for each request, and for the broker to finish creating or deleting a topic
+# librdkafka's own log goes here, not to stderr: its informational lines (a background queue
+# purged when a short-lived client closes) would interleave with the CLI's output.
+_LOG = logging.getLogger(__name__)
 
 
 def _admin(bootstrap_servers: str, security: Mapping[str, str] | None) -> AdminClient:
-    return AdminClient({"bootstrap.servers": bootstrap_servers, **(security or {})})
+    return AdminClient({"bootstrap.servers": bootstrap_servers, **(security or {}), "logger": _LOG})
 
 
 def _error_code(error: KafkaException) -> int:
