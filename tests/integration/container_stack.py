@@ -14,6 +14,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from testcontainers.compose import DockerCompose
+
+import docker
 from emulator import model_endpoint
 from emulator.config import PROJECT_ROOT, Ports, Settings
 from emulator.profiles import Profile
@@ -31,8 +34,6 @@ def wanted() -> bool:
 def docker_engine_problem() -> str | None:
     """Why containers cannot run here, or None when a Docker engine answers."""
     try:
-        import docker
-
         docker.from_env(timeout=5).ping()
     except Exception as error:  # the docker library raises several unrelated types
         return f"{BACKEND_ENV}=testcontainers needs a Docker engine: {error}"
@@ -56,8 +57,6 @@ def container_settings(state_dir: Path, jars_dir: Path) -> Settings:
 @contextmanager
 def container_stack(settings: Settings) -> Iterator[Settings]:
     """Build and start the compose stack, wait for its health checks, and remove it after."""
-    from testcontainers.compose import DockerCompose
-
     os.environ["CCFLINK_MODEL_API_KEY"] = model_endpoint.ensure_api_key(settings)
     compose = DockerCompose(COMPOSE_DIR, compose_file_name="docker-compose.yml", build=True)
     compose.start()

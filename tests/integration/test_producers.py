@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -104,8 +105,6 @@ def _subject_versions(settings: Settings, subject: str) -> list[int]:
 def test_malformed_rows_are_dead_lettered_and_the_rest_produced(
     kafka_and_registry: Settings, tmp_path: Path
 ) -> None:
-    from dataclasses import replace
-
     settings = kafka_and_registry
     files = generate(ROWS, tmp_path, seed=3)
     with files.transaction_path.open("a") as handle:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
+from emulator import config
 from emulator.config import Ports, Settings
 from emulator.kafka import broker, security
 from emulator.kafka.security import SecretHash, format_credentials, parse_credentials
@@ -72,8 +73,6 @@ def test_broker_without_sasl_port_is_plaintext_only() -> None:
 
 
 def test_sasl_port_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    from emulator import config
-
     monkeypatch.setenv("CCFLINK_HOME", "/nonexistent-ccflink-state")
     monkeypatch.setenv("CCFLINK_KAFKA_SASL_PORT", "19094")
     assert config.settings_from_env().ports.kafka_sasl == 19094

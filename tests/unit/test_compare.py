@@ -12,6 +12,7 @@ import fastavro
 import pytest
 
 from common.errors import CcflinkError
+from emulator import topic_reader
 from emulator.cli.compare import add_arguments, cmd_compare
 from emulator.results.diff import ComparisonReport, compare
 from emulator.results.diff_json import report_json
@@ -134,8 +135,6 @@ def test_load_rows_needs_a_cluster_for_a_topic() -> None:
 
 
 def test_load_topic_reads_until_idle(monkeypatch: pytest.MonkeyPatch) -> None:
-    from emulator import topic_reader
-
     class FakeReader:
         batches: ClassVar[list] = [
             [topic_reader.Record({"TransactionID": 1}, {"isFraud": 0}, 0, 0, 0)],

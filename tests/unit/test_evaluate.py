@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score, roc_auc_score
 
+from emulator import topic_reader
 from emulator.cli.evaluate import add_arguments, cmd_evaluate
 from emulator.results.metrics import auc_score, evaluate
 from emulator.results.metrics_text import format_metrics
@@ -145,8 +146,6 @@ def test_defaults_are_the_demo_names() -> None:
 def test_a_topic_and_columns_of_another_pipeline(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
-    from emulator import topic_reader
-
     class FakeReader:
         """A topic `orders_scored` with two scored orders; no other topic exists."""
 

@@ -19,6 +19,7 @@ from model_server.train import (
     TRANSACTIONS_FILE,
     data_fingerprint,
     find_training_files,
+    load_frame,
     main,
     train,
     train_frame,
@@ -86,8 +87,6 @@ def test_fingerprint_changes_with_the_data(tmp_path: Path, kaggle: Path) -> None
 
 
 def test_train_frame_alone_fingerprints_the_frame(tmp_path: Path, kaggle: Path) -> None:
-    from model_server.train import load_frame
-
     frame = load_frame(kaggle / TRANSACTIONS_FILE, kaggle / IDENTITIES_FILE)
     first = train_frame(frame, tmp_path / "a", max_iter=5)
     second = train_frame(frame, tmp_path / "b", max_iter=5)

@@ -8,6 +8,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
+from confluent_kafka.schema_registry.error import SchemaRegistryError
+from confluent_kafka.serialization import MessageField, SerializationContext
 from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
@@ -265,8 +269,6 @@ def test_compatible_evolution_and_first_schema_are_accepted(client: FlaskClient)
 
 
 def test_confluent_kafka_client_sees_the_409(registry_url: str) -> None:
-    from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
-    from confluent_kafka.schema_registry.error import SchemaRegistryError
 
     registry = SchemaRegistryClient({"url": registry_url})
     registry.register_schema("orders-value", Schema(compact(SCHEMA_A), "AVRO"))
@@ -466,10 +468,6 @@ def registry_url() -> Iterator[str]:
 
 
 def test_confluent_kafka_client_against_the_emulator(registry_url: str) -> None:
-    from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
-    from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
-    from confluent_kafka.serialization import MessageField, SerializationContext
-
     registry = SchemaRegistryClient({"url": registry_url})
     schema_id = registry.register_schema("orders-value", Schema(spaced(SCHEMA_A), "AVRO"))
     assert schema_id == 1

@@ -9,8 +9,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.metrics import roc_auc_score
 
 from common.ieee_cis import IDENTITY_HEADER, TRANSACTION_HEADER
+from model_server.features import CATEGORICAL_FEATURES, NUMERIC_FEATURES
 from producers.synthetic import GeneratedFiles, format_floats, generate
 from producers.synthetic import files as synthetic_files
 from producers.synthetic.cli import main
@@ -285,19 +288,15 @@ def test_fraud_leans_on_the_planted_signals(tx: pd.DataFrame, ident: pd.DataFram
 
 
 def test_a_boosted_model_learns_but_not_perfectly(tx: pd.DataFrame, ident: pd.DataFrame) -> None:
-    ensemble = pytest.importorskip("sklearn.ensemble")
-    metrics = pytest.importorskip("sklearn.metrics")
-    from model_server.features import CATEGORICAL_FEATURES, NUMERIC_FEATURES
-
     frame = tx.merge(ident, on="TransactionID", how="left")
     numeric = [c for c in NUMERIC_FEATURES if c in frame.columns]
     x = frame[numeric].copy()
     for name in CATEGORICAL_FEATURES:
         x[name] = frame[name].astype("category").cat.codes
     cut = int(len(x) * 0.7)
-    model = ensemble.HistGradientBoostingClassifier(max_iter=150, random_state=0)
+    model = HistGradientBoostingClassifier(max_iter=150, random_state=0)
     model.fit(x.iloc[:cut], frame.isFraud.iloc[:cut])
-    auc = metrics.roc_auc_score(frame.isFraud.iloc[cut:], model.predict_proba(x.iloc[cut:])[:, 1])
+    auc = roc_auc_score(frame.isFraud.iloc[cut:], model.predict_proba(x.iloc[cut:])[:, 1])
     assert 0.75 < auc < 0.97
 
 
