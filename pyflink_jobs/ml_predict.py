@@ -58,7 +58,6 @@ class Endpoint:
     url: str
     api_key: str
     deployment: str | None = None
-    timeout_seconds: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -69,11 +68,12 @@ class PredictSettings:
     client_timeout: float = 30.0
 
     @classmethod
-    def from_map(cls, config: dict[str, str]) -> PredictSettings:
+    def from_map(cls, config: dict[str, str], client_timeout: float = 30.0) -> PredictSettings:
+        """The call's map; `client_timeout` is the model's, which the map may override."""
         try:
             return cls(
                 retry_count=int(config.get("retry_count", cls.retry_count)),
-                client_timeout=float(config.get("client_timeout", cls.client_timeout)),
+                client_timeout=float(config.get("client_timeout", client_timeout)),
             )
         except ValueError:
             raise ModelFormatError(

@@ -36,10 +36,14 @@ def cmd_connection_create(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_connection_list(settings: Settings, args: argparse.Namespace) -> int:
     catalog = Catalog.for_state(settings.state_dir)
+    wanted = {"type": args.type, "cloud": args.cloud, "region": args.region}
     rows = [
         (c.name, c.type.upper(), c.endpoint, c.cloud or "", c.region or "")
         for c in sorted(catalog.connections.values(), key=lambda c: c.name)
-        if args.type is None or c.type == args.type.lower()
+        if all(
+            value is None or (getattr(c, field) or "").lower() == value.lower()
+            for field, value in wanted.items()
+        )
     ]
     say(format_rows(["Name", "Type", "Endpoint", "Cloud", "Region"], rows))
     return 0
@@ -62,8 +66,11 @@ def cmd_connection_describe(settings: Settings, args: argparse.Namespace) -> int
 def cmd_connection_update(settings: Settings, args: argparse.Namespace) -> int:
     catalog, connection = _connection(settings, args.name)
     connection.api_key = args.api_key
+    connection.cloud = args.cloud or connection.cloud
+    connection.region = args.region or connection.region
     catalog.save()
-    say(f"Updated the API key of connection {args.name!r}.")
+    where = f"cloud {connection.cloud}, region {connection.region}"
+    say(f"Updated connection {args.name!r}: its API key; {where}.")
     return 0
 
 

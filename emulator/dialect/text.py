@@ -13,7 +13,12 @@ class DialectError(CcflinkError):
 
 
 def scan(text: str, start: int = 0) -> Iterator[tuple[int, str, int]]:
-    """Yield (index, char, paren depth) for characters outside quotes, backticks and comments."""
+    """Yield (index, char, paren depth) for characters outside quotes, backticks and comments.
+
+    A doubled quote or backtick inside a literal or identifier (`'it''s'`) closes and opens it
+    again, so it needs no case of its own; `--` comments end at the line's end, `/* */` ones at
+    their `*/`.
+    """
     depth = 0
     quote: str | None = None
     index = start
@@ -31,6 +36,10 @@ def scan(text: str, start: int = 0) -> Iterator[tuple[int, str, int]]:
         if text.startswith("--", index):
             newline = text.find("\n", index)
             index = len(text) if newline == -1 else newline
+            continue
+        if text.startswith("/*", index):
+            close = text.find("*/", index + 2)
+            index = len(text) if close == -1 else close + 2
             continue
         if char == "(":
             depth += 1

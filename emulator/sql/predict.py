@@ -75,19 +75,19 @@ def endpoint_for(catalog: Catalog, version: ModelVersion) -> Endpoint:
             f"model `{version.name}` needs 'azureml.connection' "
             "(or 'azureml.endpoint' with 'azureml.api_key')"
         )
-    timeout = options.get("azureml.client_timeout", "30")
+    return Endpoint(url=url, api_key=key, deployment=options.get("azureml.deployment_name"))
+
+
+def call_settings(version: ModelVersion, config: dict[str, str]) -> PredictSettings:
+    """One call's retries and timeout: the call's map over the model's `azureml.client_timeout`."""
+    timeout = version.options.get("azureml.client_timeout", "30")
     try:
-        timeout_seconds = float(timeout)
+        model_timeout = float(timeout)
     except ValueError:
         raise DialectError(
             f"model `{version.name}`: 'azureml.client_timeout' must be seconds, not {timeout!r}"
         ) from None
-    return Endpoint(
-        url=url,
-        api_key=key,
-        deployment=options.get("azureml.deployment_name"),
-        timeout_seconds=timeout_seconds,
-    )
+    return PredictSettings.from_map(config, client_timeout=model_timeout)
 
 
 def codec_for(version: ModelVersion) -> ModelCodec:
@@ -139,7 +139,7 @@ def bind(context: Context, call: PredictCall) -> ResolvedPredict:
         call.model,
         codec,
         endpoint_for(context.catalog, version),
-        PredictSettings.from_map(call.config),
+        call_settings(version, call.config),
     )
     context.flink.register_function(name, function)
     context.predict_functions[name] = version

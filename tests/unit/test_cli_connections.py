@@ -64,3 +64,32 @@ def test_update_changes_only_the_key_and_delete_removes(state: Path) -> None:
     assert cli.main(["flink", "connection", "delete", "fraud-ep", "--force"]) == 0
     assert "fraud-ep" not in Catalog.for_state(state).connections
     assert cli.main(["flink", "connection", "describe", "fraud-ep"]) == 1
+
+
+def test_list_filters_by_cloud_and_region(state: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _create("in-europe")
+    cli.main(
+        ["flink", "connection", "create", "in-us", "--cloud", "azure", "--region", "eastus",
+         "--type", "azureml", "--endpoint", "https://y/score", "--api-key", SECRET]
+    )  # fmt: skip
+    capsys.readouterr()
+    assert cli.main(["flink", "connection", "list", "--region", "eastus"]) == 0
+    listed = capsys.readouterr().out
+    assert "in-us" in listed and "in-europe" not in listed
+    assert cli.main(["flink", "connection", "list", "--cloud", "AZURE"]) == 0
+    listed = capsys.readouterr().out
+    assert "in-us" in listed and "in-europe" in listed
+    assert cli.main(["flink", "connection", "list", "--cloud", "aws"]) == 0
+    assert "in-" not in capsys.readouterr().out
+
+
+def test_update_stores_cloud_and_region_when_given(state: Path) -> None:
+    _create()
+    moved = ["--cloud", "azure", "--region", "northeurope", "--api-key", "k2"]
+    assert cli.main(["flink", "connection", "update", "fraud-ep", *moved]) == 0
+    connection = Catalog.for_state(state).connections["fraud-ep"]
+    assert (connection.cloud, connection.region, connection.api_key) == (
+        "azure",
+        "northeurope",
+        "k2",
+    )

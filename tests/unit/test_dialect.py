@@ -316,6 +316,24 @@ def test_rowtime_in_strings_and_unqualified_is_left_alone() -> None:
     assert quote_qualified_rowtime(sql) == sql
 
 
+@pytest.mark.parametrize(
+    "before",
+    [
+        "SELECT /* it's */ t.$rowtime FROM t",
+        "SELECT -- it's\n t.$rowtime FROM t",
+        "SELECT 'it''s', t.$rowtime FROM t",
+        "SELECT `a``b`, t.$rowtime FROM t",
+    ],
+)
+def test_comments_and_doubled_quotes_do_not_hide_what_follows(before: str) -> None:
+    assert quote_qualified_rowtime(before) == before.replace("t.$rowtime", "t.`$rowtime`")
+
+
+def test_rowtime_in_comments_and_doubled_quotes_is_left_alone() -> None:
+    sql = "SELECT /* t.$rowtime */ 'it''s t.$rowtime', `a``t.$rowtime` FROM t -- t.$rowtime"
+    assert quote_qualified_rowtime(sql) == sql
+
+
 def test_rowtime_quoting_is_idempotent() -> None:
     once = quote_qualified_rowtime("SELECT t.$rowtime FROM t")
     assert quote_qualified_rowtime(once) == once
