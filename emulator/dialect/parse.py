@@ -23,11 +23,12 @@ from emulator.dialect.catalog_statements import (
 )
 from emulator.dialect.refusals import refusal
 from emulator.dialect.statements import CreateModel, CreateTable, Passthrough, SetOption, parse
-from emulator.dialect.text import DialectError
+from emulator.dialect.text import DialectError, scan
 
 # A query that returns rows to the client rather than writing a table.
 _QUERY = re.compile(r"(?is)^[\s(]*(SELECT|WITH|VALUES)\b")
 _JOB = re.compile(r"(?is)^(INSERT|EXECUTE)\b")
+_ROW_LIMIT = re.compile(r"(?is)\b(?:LIMIT\s+(\d+)|FETCH\s+(?:FIRST|NEXT)\s+(\d+)\s+ROWS?\s+ONLY)\b")
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,11 @@ class Query:
 
     text: str
 
+    @property
+    def row_limit(self) -> int | None:
+        """The outermost LIMIT n (or FETCH FIRST n ROWS ONLY): no more rows will come."""
+        return row_limit(self.text)
+
 
 Statement = CreateTable | CreateModel | SetOption | Insert | Query | Passthrough | CatalogStatement
 
@@ -50,6 +56,16 @@ Statement = CreateTable | CreateModel | SetOption | Insert | Query | Passthrough
 def is_query(sql: str) -> bool:
     """SELECT, WITH ... SELECT and VALUES (possibly in parentheses) return rows."""
     return bool(_QUERY.match(sql))
+
+
+def row_limit(sql: str) -> int | None:
+    """The row count of the query's own LIMIT, outside subqueries, strings and comments."""
+    top_level = {index for index, _char, depth in scan(sql) if depth == 0}
+    limits = [m for m in _ROW_LIMIT.finditer(sql) if m.start() in top_level]
+    if not limits:
+        return None
+    last = limits[-1]
+    return int(last.group(1) or last.group(2))
 
 
 def parse_statement(text: str) -> Statement:

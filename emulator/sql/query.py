@@ -83,6 +83,12 @@ class SelectLimits:
     on_row: RowCallback | None = None
     stop_on_interrupt: bool = False  # Ctrl-C stops reading and returns (the shell) or raises
 
+    def within(self, row_limit: int | None) -> SelectLimits:
+        """These limits for a query whose own LIMIT says no more rows will come."""
+        if row_limit is None or (self.max_rows is not None and self.max_rows <= row_limit):
+            return self
+        return replace(self, max_rows=row_limit)
+
 
 # A SELECT in a script (`ccflink sql`, execute_script): at most 20 rows, 10 s without a new
 # row (a minute for the first one), two minutes in all; a script never waits for ever.

@@ -154,7 +154,7 @@ class Session:
                 self.context.flink,
                 text,
                 statements.new_statement_name(),
-                limits,
+                limits.within(parsed.row_limit),
                 self.context.parallelism,
             )
         except Exception as error:

@@ -10,6 +10,7 @@ import pytest
 
 from common.errors import CcflinkError
 from common.ieee_cis import PIPELINE_IDENTITY_COLUMNS, PIPELINE_TRANSACTION_COLUMNS
+from emulator.dialect.parse import row_limit
 from emulator.dialect.rewrite import (
     PredictCall,
     ResolvedPredict,
@@ -332,6 +333,22 @@ def test_comments_and_doubled_quotes_do_not_hide_what_follows(before: str) -> No
 def test_rowtime_in_comments_and_doubled_quotes_is_left_alone() -> None:
     sql = "SELECT /* t.$rowtime */ 'it''s t.$rowtime', `a``t.$rowtime` FROM t -- t.$rowtime"
     assert quote_qualified_rowtime(sql) == sql
+
+
+@pytest.mark.parametrize(
+    ("sql", "limit"),
+    [
+        ("SELECT * FROM t LIMIT 5", 5),
+        ("SELECT * FROM t ORDER BY k FETCH FIRST 3 ROWS ONLY", 3),
+        ("SELECT * FROM (SELECT * FROM t LIMIT 2) AS s", None),
+        ("SELECT 'LIMIT 4' FROM t", None),
+        ("SELECT * FROM t /* LIMIT 4 */", None),
+        ("SELECT * FROM (SELECT * FROM t LIMIT 2) AS s LIMIT 7", 7),
+        ("SELECT limited FROM t", None),
+    ],
+)
+def test_a_querys_own_row_limit_is_read_from_its_outermost_level(sql: str, limit) -> None:
+    assert row_limit(sql) == limit
 
 
 def test_rowtime_quoting_is_idempotent() -> None:

@@ -367,6 +367,15 @@ def test_select_stops_at_max_rows_and_closes_the_iterator() -> None:
     assert result.summary() == "2 rows; stopped at the limit of 2 rows, job job-1 cancelled"
 
 
+def test_a_querys_own_limit_ends_the_reading_once_its_rows_came() -> None:
+    iterator = FakeIterator(INSERTS)  # then blocks, as an unbounded source does
+    result = fake_session(iterator).select("SELECT k, n FROM t LIMIT 2", idle_timeout=30)
+    assert result.rows == [("a", 1), ("b", 2)] and result.query.stopped == "limit"
+    assert iterator.closed.is_set()
+    scripted = select(fake_session(FakeIterator(INSERTS)).context, Query("VALUES (1) LIMIT 1"), "n")
+    assert len(scripted.rows) == 1 and scripted.query.stopped == "limit"
+
+
 def test_select_applies_the_changelog_and_stops_when_idle() -> None:
     iterator = FakeIterator(
         [

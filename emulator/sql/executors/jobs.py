@@ -21,7 +21,8 @@ def insert(context: Context, statement: Insert, name: str) -> StatementResult:
 
 def select(context: Context, statement: Query, name: str) -> StatementResult:
     text = predict.rewrite(context, statement.text)
-    result = run_query(context.flink, text, name, context.select_limits, context.parallelism)
+    limits = context.select_limits.within(statement.row_limit)
+    result = run_query(context.flink, text, name, limits, context.parallelism)
     # Its job ended when reading stopped: the statement completed, nothing keeps running.
     return replace(result, job_id=None)
 
