@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from emulator.sql.result import StatementResult
 
 
@@ -9,9 +12,20 @@ def say(message: str) -> None:
     print(message, flush=True)
 
 
+def cell(value: Any) -> str:
+    """A value as Confluent's workspace shows it; timestamps to the millisecond when exact."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime) and value.microsecond % 1000 == 0:
+        return value.isoformat(" ", timespec="milliseconds")
+    if isinstance(value, datetime):
+        return value.isoformat(" ")
+    return str(value)
+
+
 def format_rows(columns: list[str], rows: list[tuple]) -> str:
     """A plain text table, as the Flink SQL client prints results."""
-    cells = [[str(c) for c in columns]] + [["" if v is None else str(v) for v in r] for r in rows]
+    cells = [[str(c) for c in columns]] + [[cell(v) for v in r] for r in rows]
     if any("\n" in cell for row in cells for cell in row):
         return "\n".join(cell for row in cells[1:] for cell in row)
     widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]

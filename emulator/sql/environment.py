@@ -117,6 +117,14 @@ class FlinkEnvironment:
             columns.append(ColumnDef(column.getName(), type_text, nullable))
         return columns
 
+    def result_types(self, query: str) -> list[tuple[str, str]]:
+        """A query's columns with their full SQL types (`TIMESTAMP(3) WITH LOCAL TIME ZONE`)."""
+        resolved = self.t_env.sql_query(query)._j_table.getResolvedSchema()
+        return [
+            (c.getName(), c.getDataType().getLogicalType().asSerializableString())
+            for c in resolved.getColumns()
+        ]
+
     def with_computed_types(self, entry: TableEntry) -> TableEntry:
         """Computed columns get the type Flink derives for them, for DESCRIBE."""
         if all(c.expression is None for c in entry.columns):

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import queue
+import re
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from emulator.dialect.text import quote_identifier
 from emulator.sql.environment import FlinkEnvironment
 from emulator.sql.result import QueryEnd, StatementResult
 
@@ -125,12 +127,44 @@ def _reason(stopped: str, limits: SelectLimits) -> str:
 
 _END = object()
 
+# What PyFlink 2.2 cannot hand to Python whole: a TIMESTAMP_LTZ value fails to pickle (a Java
+# Instant), at any depth of ARRAY, MAP or ROW; a timestamp finer than milliseconds comes back
+# cut to milliseconds.
+_LOCAL_ZONE = re.compile(r"TIMESTAMP\((\d)\) WITH LOCAL TIME ZONE")
+_FINE_TIMESTAMP = re.compile(r"^TIMESTAMP\(([4-9])\)( WITH LOCAL TIME ZONE)?( NOT NULL)?$")
+_NOT_NULL = re.compile(r" NOT NULL\b")  # a CAST's target type takes no NOT NULL
+
+
+def returned_as(sql_type: str) -> str | None:
+    """The type a result column is cast to so that its values reach Python whole (None: as it
+    is). A TIMESTAMP_LTZ becomes the TIMESTAMP it is in the session's time zone, as Confluent
+    shows it; a timestamp finer than milliseconds becomes its text, digits kept."""
+    if _FINE_TIMESTAMP.match(sql_type):
+        return "STRING"
+    if _LOCAL_ZONE.search(sql_type):
+        return _NOT_NULL.sub("", _LOCAL_ZONE.sub(r"TIMESTAMP(\1)", sql_type))
+    return None
+
+
+def returnable(flink: FlinkEnvironment, query: str) -> str:
+    """The query, its columns cast where `returned_as` says; unchanged when none needs it."""
+    casts = [(name, returned_as(sql_type)) for name, sql_type in flink.result_types(query)]
+    if all(cast is None for _, cast in casts):
+        return query
+    columns = ", ".join(
+        f"CAST({quote_identifier(name)} AS {cast}) AS {quote_identifier(name)}"
+        if cast
+        else quote_identifier(name)
+        for name, cast in casts
+    )
+    return f"SELECT {columns} FROM ({query})"
+
 
 def run_query(
     flink: FlinkEnvironment, text: str, name: str, limits: SelectLimits, parallelism: int
 ) -> StatementResult:
     """Submit the query, read changes on a thread until a limit, cancel the job."""
-    result = flink.start(name, text, parallelism)
+    result = flink.start(name, returnable(flink, text), parallelism)
     client = result.get_job_client()
     job_id = str(client.get_job_id()) if client is not None else None
     table = ResultTable(list(result.get_resolved_schema().get_column_names()))

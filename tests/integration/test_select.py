@@ -4,6 +4,9 @@ the job is cancelled once reading stops, and a script with a SELECT does not han
 from __future__ import annotations
 
 import time
+from datetime import date, datetime
+from datetime import time as dt_time
+from decimal import Decimal
 
 import pytest
 from confluent_kafka import Producer
@@ -106,3 +109,37 @@ def test_script_with_a_select_finishes(
     assert catalog.statements[result.name].status == "COMPLETED"
     table = result_text(result).splitlines()
     assert table[1].split() == ["k", "n"] and len(table) == 3 + len(CLICKS)
+
+
+def test_every_result_type_reaches_python_whole(session: Session) -> None:
+    ltz = "CAST(TIMESTAMP '2024-01-02 03:04:05.678' AS TIMESTAMP_LTZ(3))"
+    result = session.select(
+        f"""SELECT {ltz} AS ltz,
+            CAST('2024-01-02 03:04:05.123456789' AS TIMESTAMP(9)) AS ts9,
+            DATE '2024-01-02' AS d, TIME '03:04:05' AS t,
+            CAST(12.345 AS DECIMAL(10, 3)) AS amount, CAST(X'0102' AS BYTES) AS b,
+            ARRAY[{ltz}] AS arr, MAP['k', {ltz}] AS m, ROW(1, {ltz}) AS r,
+            CAST(NULL AS TIMESTAMP_LTZ(3)) AS nothing"""
+    )
+    [row] = result.rows
+    stamp = datetime(2024, 1, 2, 3, 4, 5, 678000)  # the session's time zone: UTC
+    assert row[:6] == (
+        stamp,
+        "2024-01-02 03:04:05.123456789",  # nanoseconds kept, as text
+        date(2024, 1, 2),
+        dt_time(3, 4, 5),
+        Decimal("12.345"),
+        bytearray(b"\x01\x02"),
+    )
+    assert row[6] == [stamp] and row[7] == {"k": stamp} and tuple(row[8]) == (1, stamp)
+    assert row[9] is None
+
+
+def test_rowtime_comes_back_in_the_sessions_time_zone(local_stack: Settings, clicks: None) -> None:
+    zoned = Session(local_stack, say=lambda message: None)
+    zoned.execute_script("SET 'sql.local-time-zone' = 'Asia/Kolkata';")
+    [epoch] = zoned.select("SELECT TO_TIMESTAMP_LTZ(0, 3) AS epoch").rows
+    assert epoch == (datetime(1970, 1, 1, 5, 30),)
+    result = zoned.select("SELECT k, $rowtime FROM select_clicks LIMIT 3", idle_timeout=30)
+    assert sorted(k for k, _ in result.rows) == sorted(k for k, _ in CLICKS)
+    assert all(isinstance(rowtime, datetime) for _, rowtime in result.rows)

@@ -16,7 +16,7 @@ from emulator.sql.context import Context
 from emulator.sql.environment import FlinkEnvironment
 from emulator.sql.errors import StatementError
 from emulator.sql.executors.jobs import select
-from emulator.sql.query import ResultTable, SelectLimits
+from emulator.sql.query import ResultTable, SelectLimits, returned_as
 from emulator.sql.result import QueryEnd, StatementResult
 from emulator.sql.session import Session
 
@@ -337,13 +337,24 @@ def row(kind: RowKind, *values) -> Row:
     return result
 
 
-def fake_session(iterator: FakeIterator, columns=("k", "n")) -> Session:
+class FakeFlink(FlinkEnvironment):
+    """The engine's window on Flink over FakeEnvironment; a query's columns have `types`."""
+
+    def __init__(self, environment: FakeEnvironment, types: dict[str, str]) -> None:
+        super().__init__(settings=None, t_env=environment)
+        self.types = types
+
+    def result_types(self, query: str) -> list[tuple[str, str]]:
+        return [(name, self.types.get(name, "INT")) for name in self.t_env.result.columns]
+
+
+def fake_session(iterator: FakeIterator, columns=("k", "n"), types=None) -> Session:
     session = Session.__new__(Session)
     environment = FakeEnvironment(FakeTableResult(list(columns), iterator))
     session.context = Context(
         settings=None,
         catalog=None,
-        flink=FlinkEnvironment(settings=None, t_env=environment),
+        flink=FakeFlink(environment, types or {}),
         say=lambda message: None,
     )
     return session
@@ -374,6 +385,40 @@ def test_a_querys_own_limit_ends_the_reading_once_its_rows_came() -> None:
     assert iterator.closed.is_set()
     scripted = select(fake_session(FakeIterator(INSERTS)).context, Query("VALUES (1) LIMIT 1"), "n")
     assert len(scripted.rows) == 1 and scripted.query.stopped == "limit"
+
+
+def test_columns_python_cannot_receive_whole_are_cast_in_an_outer_select() -> None:
+    ltz = "TIMESTAMP(3) WITH LOCAL TIME ZONE NOT NULL"
+    types = {"k": "INT", "$rowtime": ltz, "fine": "TIMESTAMP(9)", "nested": f"ARRAY<{ltz}>"}
+    columns = ("k", "$rowtime", "fine", "nested")
+    session = fake_session(FakeIterator([], bounded=True), columns, types)
+    session.select("SELECT k, $rowtime, fine, nested FROM t")
+    assert session.context.flink.t_env.sql == [
+        "SELECT `k`, CAST(`$rowtime` AS TIMESTAMP(3)) AS `$rowtime`, "
+        "CAST(`fine` AS STRING) AS `fine`, "
+        "CAST(`nested` AS ARRAY<TIMESTAMP(3)>) AS `nested` "
+        "FROM (SELECT k, $rowtime, fine, nested FROM t)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("sql_type", "cast"),
+    [
+        ("TIMESTAMP(3) WITH LOCAL TIME ZONE", "TIMESTAMP(3)"),
+        ("TIMESTAMP(6) WITH LOCAL TIME ZONE NOT NULL", "STRING"),
+        ("TIMESTAMP(9)", "STRING"),
+        ("TIMESTAMP(3)", None),
+        (
+            "ROW<`a` INT NOT NULL, `b` TIMESTAMP(3) WITH LOCAL TIME ZONE>",
+            "ROW<`a` INT, `b` TIMESTAMP(3)>",
+        ),
+        ("MAP<STRING, TIMESTAMP(3) WITH LOCAL TIME ZONE>", "MAP<STRING, TIMESTAMP(3)>"),
+        ("DECIMAL(10, 3)", None),
+        ("DATE", None),
+    ],
+)
+def test_what_each_type_is_returned_as(sql_type: str, cast: str | None) -> None:
+    assert returned_as(sql_type) == cast
 
 
 def test_select_applies_the_changelog_and_stops_when_idle() -> None:
