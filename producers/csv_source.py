@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import csv
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -57,9 +57,23 @@ class DeadLetters:
         self.count += 1
 
 
-def _convert(value: str, kind: Kind) -> Any:
+class ColumnSpec(Protocol):
+    """A column to read: its name, how it is parsed, and whether it may be empty."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def kind(self) -> Kind: ...
+
+    @property
+    def nullable(self) -> bool: ...
+
+
+def _convert(value: str, column: ColumnSpec) -> Any:
+    kind = column.kind
     if value == "":
-        if kind is Kind.INT:
+        if not column.nullable:
             raise ValueError("empty value in a column that is never missing")
         return None
     if kind is Kind.INT:
@@ -105,9 +119,7 @@ def read_records(
                 dead_letters.add(number, f"{len(row)} fields, expected {len(header)}", row)
                 continue
             try:
-                yield {
-                    column.name: _convert(row[index], column.kind) for column, index in positions
-                }
+                yield {column.name: _convert(row[index], column) for column, index in positions}
             except ValueError as error:
                 dead_letters.add(number, str(error), row)
 
@@ -139,33 +151,34 @@ class _LineNumbers:
         return lines
 
 
-def _slow_column(strings: list[str | None], kind: Kind) -> tuple[list[Any], dict[int, str]]:
+def _slow_column(strings: list[str | None], column: ColumnSpec) -> tuple[list[Any], dict[int, str]]:
     """Per-value conversion of a column Arrow could not cast: values and {row: reason}."""
     values: list[Any] = []
     errors: dict[int, str] = {}
     for i, text in enumerate(strings):
         try:
-            values.append(_convert(text or "", kind))
+            values.append(_convert(text or "", column))
         except ValueError as error:
             errors[i] = str(error)
             values.append(None)
     return values, errors
 
 
-def _typed(column: pa.Array, kind: Kind) -> tuple[Any, np.ndarray, dict[int, str]]:
+def _typed(column: pa.Array, spec: ColumnSpec) -> tuple[Any, np.ndarray, dict[int, str]]:
     """Convert one string column: (values, null mask, {row: reason} for rows that fail)."""
+    kind = spec.kind
     nulls = column.is_null().to_numpy(zero_copy_only=False)
-    if kind is Kind.STRING:
-        return column, nulls, {}
     errors: dict[int, str] = {}
-    if kind is Kind.INT and nulls.any():
+    if not spec.nullable and nulls.any():
         for i in np.flatnonzero(nulls).tolist():
             errors[i] = "empty value in a column that is never missing"
+    if kind is Kind.STRING:
+        return column, nulls, errors
     target = pa.int64() if kind is Kind.INT else pa.float64()
     try:
         values = pc.cast(column, target).to_numpy(zero_copy_only=False)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        slow, slow_errors = _slow_column(column.to_pylist(), kind)
+        slow, slow_errors = _slow_column(column.to_pylist(), spec)
         errors.update(slow_errors)
         fill = 0 if kind is Kind.INT else np.nan
         values = np.array([fill if v is None else v for v in slow], dtype=target.to_pandas_dtype())
@@ -190,7 +203,7 @@ def _raw_lines(path: Path, numbers: set[int]) -> dict[int, str]:
 def read_batches(
     path: Path,
     expected_header: list[str],
-    wanted: list[Column],
+    wanted: Sequence[ColumnSpec],
     dead_letters: DeadLetters,
     block_bytes: int = BLOCK_BYTES,
 ) -> Iterator[Batch]:
@@ -233,7 +246,7 @@ def read_batches(
         errors: dict[int, str] = {}
         for column in present:
             array = record_batch.column(column.name)
-            values[column.name], nulls[column.name], bad = _typed(array, column.kind)
+            values[column.name], nulls[column.name], bad = _typed(array, column)
             for row, reason in bad.items():
                 errors.setdefault(row, f"{column.name}: {reason}")
         row_lines = lines.of(np.arange(first_row, first_row + n))

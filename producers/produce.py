@@ -8,11 +8,14 @@ a time (`csv_source.read_batches`, `common.avro.encoder.BatchEncoder`); see BENC
 figures.
 
 Record timestamps: the wall clock at send time (the cloud demo's way) or TransactionDT, and
-pacing as fast as possible or real time with a speed-up: see `producers/timing.py`. The value
-record also carries that instant, as the cloud demo's producers do: a last field `Timestamp`,
-`["null", local-timestamp-millis]` with a null default, equal to the record's Kafka timestamp
-(UTC). A table created without it still reads the records (Avro resolution skips a field the
-reader lacks), and the registry takes the schema as a BACKWARD-compatible new version.
+pacing as fast as possible or real time with a speed-up: see `producers/timing.py`.
+
+Each table is written as it is declared (`producers.declared`): its latest registered key and
+value schemas say which CSV columns go where and as what type; a value field named
+`Timestamp` (or `timestamp_field`) of a timestamp type takes the record's timestamp, as the
+cloud demo's producers fill it. Where no table declares a topic's subjects yet, the producers
+register their own first: the IEEE-CIS columns, then `Timestamp` (`["null",
+local-timestamp-millis]`, a null default), and a table inferred from the topic reads them.
 
 Other clusters (Confluent Cloud): `client_config` is merged into the librdkafka settings
 (security.protocol, sasl.*) and `registry_auth` is the Schema Registry's API key and secret.
@@ -23,6 +26,7 @@ with a value schema where isFraud is `["null", "int"]` (null); see `schemas_for`
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 import threading
@@ -35,11 +39,11 @@ from typing import Literal
 import numpy as np
 from confluent_kafka import KafkaError, Producer
 from confluent_kafka.admin import AdminClient
+from confluent_kafka.schema_registry import SchemaRegistryClient
 
-from common.avro.encoder import BatchEncoder, Field, UnionLongTail, union_long_tails
+from common.avro.encoder import BatchEncoder
 from common.avro.schemas import (
     FieldSpec,
-    avro_type,
     key_record_name,
     record_schema,
     value_record_name,
@@ -54,15 +58,26 @@ from common.ieee_cis import (
     TRANSACTION_COLUMNS,
     TRANSACTION_HEADER,
     Column,
+    Kind,
 )
-from common.registry import register, registry_client
-from producers.csv_source import DeadLetters, read_batches, read_header, read_int_columns
+from common.registry import latest_version, register, registry_client
+from producers.csv_source import (
+    Batch,
+    DeadLetters,
+    read_batches,
+    read_header,
+    read_int_columns,
+)
+from producers.declared import (
+    TIMESTAMP_FIELD,
+    CsvColumn,
+    DeclaredSchemaError,
+    RecordPlan,
+    plan_record,
+)
 from producers.timing import TIMESTAMP_MODES, DtIndex, EventClock, clock_for
 
 Columns = Literal["pipeline", "all"]
-# The value record's last field: the record's timestamp as a UTC date-time, as Confluent maps
-# TIMESTAMP(3) (`local-timestamp-millis`), nullable with a null default.
-TIMESTAMP_FIELD = FieldSpec("Timestamp", "TIMESTAMP(3)", nullable=True)
 Split = Literal["train", "test"]
 
 
@@ -104,17 +119,22 @@ class TopicSummary:
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
     interrupted: bool = False
+    unfilled: list[str] = field(default_factory=list)  # declared fields no CSV column fills
 
     @property
     def rate(self) -> float:
         return self.sent / self.seconds if self.seconds else 0.0
 
     def line(self) -> str:
-        return (
+        text = (
             f"{self.topic}: {self.sent:,} sent, {self.failed} failed, "
             f"{self.dead_lettered} dead-lettered, {self.bytes / 1e6:.1f} MB, "
             f"{self.rate:,.0f} records/s{' (interrupted)' if self.interrupted else ''}"
         )
+        if self.unfilled:
+            text += "; declared fields no CSV column fills, written as null: "
+            text += ", ".join(self.unfilled)
+        return text
 
 
 def _value_fields(source: TopicSource) -> list[FieldSpec]:
@@ -125,9 +145,12 @@ def _value_fields(source: TopicSource) -> list[FieldSpec]:
     ]
 
 
-def schemas_for(source: TopicSource, timestamp_field: bool = True) -> tuple[dict, dict]:
-    """Key record `<topic>_key` holding TransactionID; value record with the other columns,
-    then (with `timestamp_field`) `Timestamp`, the record's timestamp.
+def schemas_for(
+    source: TopicSource, timestamp_field: str | None = TIMESTAMP_FIELD
+) -> tuple[dict, dict]:
+    """The schemas the producers register where no table declares the topic (as the cloud
+    demo's producers do): key record `<topic>_key` holding TransactionID; value record with the
+    other columns, then `timestamp_field` (TIMESTAMP(3), nullable), the record's timestamp.
 
     isFraud stays in the value record of an unlabelled file, as `["null", "int"]` with a null
     default, rather than being dropped: every row keeps the table's field names and order, a
@@ -136,8 +159,8 @@ def schemas_for(source: TopicSource, timestamp_field: bool = True) -> tuple[dict
     key = [c for c in source.columns if c.name == KEY_COLUMN]
     value_specs = _value_fields(source)
     key_specs = [FieldSpec(c.name, c.sql_type, c.nullable) for c in key]
-    if timestamp_field:
-        value_specs = [*value_specs, TIMESTAMP_FIELD]
+    if timestamp_field is not None:
+        value_specs = [*value_specs, FieldSpec(timestamp_field, "TIMESTAMP(3)", nullable=True)]
     return (
         record_schema(key_record_name(source.topic), key_specs),
         record_schema(value_record_name(source.topic), value_specs),
@@ -145,6 +168,10 @@ def schemas_for(source: TopicSource, timestamp_field: bool = True) -> tuple[dict
 
 
 _LOG = logging.getLogger(__name__)
+
+
+class ReplayOptionError(CcflinkError):
+    """A replay option out of its range (argparse checks the rest)."""
 
 
 class MissingTopicError(CcflinkError):
@@ -180,11 +207,14 @@ class Replay:
 
     timestamps: str = "wall"
     speedup: float | None = None
-    timestamp_field: bool = True  # the value record's last field: the record's timestamp
     clock: EventClock | None = None
     dt_index: DtIndex | None = None
     started: float = 0.0  # time.monotonic() at the replay's start
+    started_ms: int = 0  # the wall clock at the same moment, in ms
     stop: threading.Event = field(default_factory=threading.Event)
+
+    def start(self) -> None:
+        self.started, self.started_ms = time.monotonic(), time.time_ns() // 1_000_000
 
     def row_dts(self, source: TopicSource, batch) -> tuple[np.ndarray, np.ndarray] | None:
         """(TransactionDT, known) per row, or None when neither timestamps nor pacing need it."""
@@ -196,6 +226,27 @@ class Replay:
         assert self.dt_index is not None
         return self.dt_index.lookup(batch.values[KEY_COLUMN])
 
+    def stamp(self, source: TopicSource, batch: Batch) -> tuple[np.ndarray, list[float] | None]:
+        """Each row's record timestamp (ms) and, when paced, when it is due (seconds after the
+        start): the event time where known, else the wall clock (when paced, the moment it is
+        due)."""
+        now_ms = time.time_ns() // 1_000_000
+        stamps = np.full(batch.rows, now_ms, dtype=np.int64)
+        known = self.row_dts(source, batch)
+        if known is None:
+            return stamps, None
+        dts, found = known
+        assert self.clock is not None
+        due = None
+        if self.speedup:
+            due_s = np.where(found, self.clock.due_seconds(dts, self.speedup), 0.0)
+            due = due_s.tolist()
+            stamps = np.maximum(stamps, self.started_ms + (due_s * 1000).astype(np.int64))
+        if self.timestamps == "event":
+            # an identity without its transaction gets the wall clock
+            stamps = np.where(found, self.clock.timestamps_ms(dts), stamps)
+        return stamps, due
+
 
 def _produce_batch(
     producer: Producer,
@@ -204,16 +255,12 @@ def _produce_batch(
     value_starts: list[int],
     keys: bytes,
     key_starts: list[int],
-    timestamps: list[int] | None,
+    timestamps: list[int],
     due: list[float] | None,
     replay: Replay,
     summary: TopicSummary,
-    stamps: tuple[bytes, list[int]] | None = None,
-    wall_stamp: UnionLongTail | None = None,
 ) -> None:
-    """Send one encoded batch. With `wall_stamp`, each value gets its `Timestamp` field: the
-    row's bytes from `stamps` (`union_long_tails` of `timestamps`) where its timestamp is
-    known, else the wall clock now, which is then also the Kafka timestamp."""
+    """Send one encoded batch, each record at its timestamp, each when it is due if paced."""
     produce, poll = producer.produce, producer.poll
     n = len(value_starts) - 1
     for i in range(n):
@@ -226,17 +273,9 @@ def _produce_batch(
             return
         value = values[value_starts[i] : value_starts[i + 1]]
         key = keys[key_starts[i] : key_starts[i + 1]]
-        timestamp = timestamps[i] if timestamps is not None else 0
-        if wall_stamp is not None:
-            if timestamp:
-                assert stamps is not None
-                value += stamps[0][stamps[1][i] : stamps[1][i + 1]]
-            else:  # 0 would let librdkafka pick the time; the field needs it beforehand
-                timestamp = time.time_ns() // 1_000_000
-                value += wall_stamp(timestamp)
         while True:
             try:
-                produce(topic, value, key, timestamp=timestamp)
+                produce(topic, value, key, timestamp=timestamps[i])
                 break
             except BufferError:  # the local queue is full: let deliveries drain it
                 poll(0.05)
@@ -246,35 +285,81 @@ def _produce_batch(
             poll(0)
 
 
-def produce_topic(
-    bootstrap_servers: str,
-    registry_url: str,
+@dataclass(frozen=True)
+class TopicPlan:
+    """One topic's replay: which file, and how its key and value records are written."""
+
+    source: TopicSource
+    path: Path
+    key: RecordPlan
+    value: RecordPlan
+
+    @property
+    def columns(self) -> list[CsvColumn]:
+        """The CSV columns to read: the records' and those the replay's timing needs."""
+        wanted = {c.name: c for c in [*self.key.columns, *self.value.columns]}
+        for name in (KEY_COLUMN, "TransactionDT"):  # event time and pacing (Replay.row_dts)
+            if name in self.source.header and name not in wanted:
+                wanted[name] = CsvColumn(name, Kind.INT, nullable=False)
+        return list(wanted.values())
+
+
+def _record_plan(
+    registry: SchemaRegistryClient,
+    topic: str,
+    role: str,
+    ours: dict,
+    header: list[str],
+    timestamp_field: str | None,
+) -> RecordPlan:
+    """The table's record as its latest registered schema declares it; where no table declares
+    the subject yet, ours, registered first (as the cloud demo's producers do)."""
+    subject = f"{topic}-{role}"
+    latest = latest_version(registry, subject)
+    if latest is None:
+        schema_id, schema = register(registry, subject, ours), ours
+    elif latest.get("schemaType", "AVRO") != "AVRO":
+        raise DeclaredSchemaError(
+            f"table `{topic}`: subject {subject} holds a {latest['schemaType']} schema; "
+            "the replay writes Avro (declare the table with 'value.format' = 'avro-registry')"
+        )
+    else:
+        schema_id, schema = latest["id"], json.loads(latest["schema"])
+    return plan_record(topic, role, schema_id, schema, header, timestamp_field)
+
+
+def plan_topic(
+    registry: SchemaRegistryClient,
     data_dir: Path,
     source: TopicSource,
-    summary: TopicSummary,
-    dead_letter_dir: Path,
-    replay: Replay | None = None,
-    *,
-    client_config: dict[str, str] | None = None,
-    registry_auth: tuple[str, str] | None = None,
-) -> None:
-    replay = replay or Replay(started=time.monotonic())
+    timestamp_field: str | None,
+) -> TopicPlan:
+    """How `source` is written to its table; DeclaredSchemaError before anything is sent."""
     path = data_dir / source.csv_file
     header = read_header(path, source.header)
     absent = frozenset(c.name for c in source.columns if c.name not in header)
     source = replace(source, unlabelled=absent)
-    registry = registry_client(registry_url, auth=registry_auth)
-    key_schema, value_schema = schemas_for(source, replay.timestamp_field)
-    key_id = register(registry, f"{source.topic}-key", key_schema)
-    value_id = register(registry, f"{source.topic}-value", value_schema)
-    key_type = avro_type(source.columns[0].sql_type)
-    key_encoder = BatchEncoder(key_id, [Field(KEY_COLUMN, key_type, False)])
-    # The body of each value; the trailing Timestamp field is appended at send time.
-    value_encoder = BatchEncoder(
-        value_id,
-        [Field(s.name, avro_type(s.sql_type), s.nullable) for s in _value_fields(source)],
+    key_schema, value_schema = schemas_for(source, timestamp_field)
+    return TopicPlan(
+        source,
+        path,
+        _record_plan(registry, source.topic, "key", key_schema, header, None),
+        _record_plan(registry, source.topic, "value", value_schema, header, timestamp_field),
     )
-    wall_stamp = UnionLongTail() if replay.timestamp_field else None
+
+
+def produce_topic(
+    bootstrap_servers: str,
+    plan: TopicPlan,
+    summary: TopicSummary,
+    dead_letter_dir: Path,
+    replay: Replay,
+    *,
+    client_config: dict[str, str] | None = None,
+) -> None:
+    source = plan.source
+    key_encoder = BatchEncoder(plan.key.schema_id, plan.key.fields)
+    value_encoder = BatchEncoder(plan.value.schema_id, plan.value.fields)
     dead_letters = DeadLetters(dead_letter_dir / f"{source.topic}.dead-letter.tsv")
     if dead_letters.path.exists():
         dead_letters.path.unlink()  # one file per replay, not an ever-growing one
@@ -295,26 +380,16 @@ def produce_topic(
     )
     start = time.monotonic()
     try:
-        for batch in read_batches(path, source.header, source.columns, dead_letters):
+        for batch in read_batches(plan.path, source.header, plan.columns, dead_letters):
             summary.dead_lettered = dead_letters.count
             if replay.stop.is_set():
                 break
+            stamps, due = replay.stamp(source, batch)
+            if plan.value.timestamp is not None:
+                batch.values[plan.value.timestamp] = stamps
+                batch.nulls[plan.value.timestamp] = np.zeros(batch.rows, dtype=bool)
             values, value_starts = value_encoder.encode(batch)
             keys, key_starts = key_encoder.encode(batch)
-            timestamps = due = stamps = None
-            known = replay.row_dts(source, batch)
-            if known is not None:
-                dts, found = known
-                clock = replay.clock
-                assert clock is not None
-                if replay.timestamps == "event":
-                    # an identity without its transaction gets the wall clock (0 = now)
-                    event_ms = np.where(found, clock.timestamps_ms(dts), 0)
-                    timestamps = event_ms.tolist()
-                    if wall_stamp is not None:
-                        stamps = union_long_tails(event_ms)
-                if replay.speedup:
-                    due = np.where(found, clock.due_seconds(dts, replay.speedup), 0.0).tolist()
             _produce_batch(
                 producer,
                 source.topic,
@@ -322,12 +397,10 @@ def produce_topic(
                 value_starts,
                 keys,
                 key_starts,
-                timestamps,
+                stamps.tolist(),
                 due,
                 replay,
                 summary,
-                stamps,
-                wall_stamp,
             )
     finally:
         summary.interrupted = replay.stop.is_set()
@@ -391,7 +464,7 @@ def produce_dataset(
     timestamps: str = "wall",
     speedup: float | None = None,
     progress: Callable[[str], None] | None = None,
-    timestamp_field: bool = True,
+    timestamp_field: str | None = TIMESTAMP_FIELD,
     client_config: dict[str, str] | None = None,
     registry_auth: tuple[str, str] | None = None,
 ) -> list[TopicSummary]:
@@ -399,18 +472,19 @@ def produce_dataset(
 
     Ctrl-C stops reading, flushes what the producers accepted, and still returns the summaries
     (marked `interrupted`), also when it comes before the first record. `progress` receives the
-    periodic lines instead of stdout. `timestamp_field`: the value record ends with `Timestamp`
-    (see the module's docstring). `client_config`: librdkafka settings merged into the
+    periodic lines instead of stdout. Each table is written as its registered schemas declare
+    it (`producers.declared`); `timestamp_field` names the value field that takes the record's
+    timestamp (None: no field does). `client_config`: librdkafka settings merged into the
     producers' (and used for the topic check), e.g. security.protocol and sasl.* for Confluent
     Cloud; `registry_auth`: (key, secret) for the Schema Registry's HTTP basic auth.
     """
     if timestamps not in TIMESTAMP_MODES:
-        raise ValueError(f"timestamps must be one of {TIMESTAMP_MODES}, not {timestamps!r}")
+        raise ReplayOptionError(f"timestamps must be one of {TIMESTAMP_MODES}, not {timestamps!r}")
     if speedup is not None and speedup <= 0:
-        raise ValueError("speedup must be positive")
+        raise ReplayOptionError(f"--speedup must be positive, not {speedup}")
     chosen = data_files(data_dir, split)
     summaries = [TopicSummary(s.topic) for s in sources]
-    replay = Replay(timestamps=timestamps, speedup=speedup, timestamp_field=timestamp_field)
+    replay = Replay(timestamps=timestamps, speedup=speedup)
     try:
         existing = existing_topics(
             {"bootstrap.servers": bootstrap_servers, **(client_config or {})}
@@ -430,23 +504,26 @@ def produce_dataset(
         for summary in summaries:
             summary.interrupted = True
         return summaries
-    sources = tuple(s.for_split(chosen).with_columns(columns) for s in sources)
-    replay.started = time.monotonic()
+    registry = registry_client(registry_url, auth=registry_auth)
+    plans = [
+        plan_topic(registry, data_dir, s.for_split(chosen).with_columns(columns), timestamp_field)
+        for s in sources
+    ]  # every table's refusal comes before the first record is sent
+    for plan, summary in zip(plans, summaries, strict=True):
+        summary.unfilled = [*plan.key.unfilled, *plan.value.unfilled]
+    replay.start()
     failures: list[BaseException] = []
     finished = [threading.Event() for _ in sources]
 
-    def run(source: TopicSource, summary: TopicSummary, finished: threading.Event) -> None:
+    def run(plan: TopicPlan, summary: TopicSummary, finished: threading.Event) -> None:
         try:
             produce_topic(
                 bootstrap_servers,
-                registry_url,
-                data_dir,
-                source,
+                plan,
                 summary,
                 dead_letter_dir,
                 replay,
                 client_config=client_config,
-                registry_auth=registry_auth,
             )
         except BaseException as error:
             failures.append(error)
@@ -455,8 +532,8 @@ def produce_dataset(
             finished.set()
 
     threads = [
-        threading.Thread(target=run, args=args, name=f"produce-{args[0].topic}")
-        for args in zip(sources, summaries, finished, strict=True)
+        threading.Thread(target=run, args=args, name=f"produce-{args[0].source.topic}")
+        for args in zip(plans, summaries, finished, strict=True)
     ]
     done = threading.Event()
     reporter = threading.Thread(target=_report, args=(summaries, done, progress), daemon=True)

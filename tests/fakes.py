@@ -32,16 +32,26 @@ class FakeAdmin:
 
 class FakeRegistry:
     """Answers `POST /subjects/<s>/versions` (a new id each time) and
-    `GET /subjects/<s>/versions/latest` (from `subjects`, else 404 as the registry says it).
+    `GET /subjects/<s>/versions/latest` (the subject's latest, else 404 as the registry says).
 
-    `requests` are the requests received, `schemas` the registered schemas by id.
+    `subjects` are registered first, as tables declare them. `requests` are the requests
+    received, `schemas` the registered schemas by id.
     """
 
     def __init__(self, subjects: dict[str, Any] | None = None) -> None:
-        self.subjects: dict[str, Any] = dict(subjects or {})
+        self.subjects: dict[str, Any] = {}
+        self.ids: dict[str, int] = {}  # each subject's latest schema id
         self.requests: list[httpx2.Request] = []
         self.schemas: dict[int, Any] = {}
         self._lock = threading.Lock()  # producers register from one thread per topic
+        for subject, schema in (subjects or {}).items():
+            self._register(subject, schema)
+
+    def _register(self, subject: str, schema: Any) -> int:
+        schema_id = len(self.schemas) + 1
+        self.schemas[schema_id] = self.subjects[subject] = schema
+        self.ids[subject] = schema_id
+        return schema_id
 
     def install(self, monkeypatch: pytest.MonkeyPatch) -> FakeRegistry:
         """Answer every HTTP request httpx2 sends (confluent-kafka's HTTP client)."""
@@ -56,8 +66,7 @@ class FakeRegistry:
             match request.method, request.url.path.strip("/").split("/"):
                 case "POST", ["subjects", subject, "versions"]:
                     schema = json.loads(json.loads(request.content)["schema"])
-                    schema_id = len(self.schemas) + 1
-                    self.schemas[schema_id] = self.subjects[unquote(subject)] = schema
+                    schema_id = self._register(unquote(subject), schema)
                     return httpx2.Response(200, json={"id": schema_id}, request=request)
                 case "GET", ["subjects", subject, "versions", "latest"]:
                     return self._latest(unquote(subject), request)
@@ -70,7 +79,7 @@ class FakeRegistry:
         answer = {
             "subject": subject,
             "version": 1,
-            "id": 1,
+            "id": self.ids[subject],
             "schema": json.dumps(self.subjects[subject]),
         }
         return httpx2.Response(200, json=answer, request=request)

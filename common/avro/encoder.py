@@ -7,11 +7,6 @@ column by column instead: each field's byte length per row, row offsets from the
 sum, then every field written into one buffer with vectorised scatters. Message `i` is
 `buffer[starts[i]:starts[i + 1]]`: magic byte, schema id, Avro body, byte-identical to what
 fastavro writes for the same record (tests/unit/test_avro_encoder.py checks it).
-
-The value record's last field, `Timestamp` (`["null", long]`), is the record's Kafka timestamp,
-known only at send time for wall-clock records: Avro writes a record's fields back to back, so
-a message is the batch's body followed by that field's bytes, `union_long_tails` for a batch of
-known instants, `UnionLongTail` for one instant at a time.
 """
 
 from __future__ import annotations
@@ -74,42 +69,6 @@ def _write_varints(buf: np.ndarray, at: np.ndarray, z: np.ndarray, lengths: np.n
         chunk = (z[sel] >> np.uint64(7 * k)) & np.uint64(0x7F)
         more = (lengths[sel] > k + 1).astype(np.uint64) << np.uint64(7)
         buf[at[sel] + k] = (chunk | more).astype(np.uint8)
-
-
-def union_long_tails(values: np.ndarray) -> tuple[bytes, list[int]]:
-    """Each value as a non-null `["null", long]`: branch 1 (byte 2), then its zigzag varint.
-
-    Value `i` is `buffer[starts[i]:starts[i + 1]]`; for a trailing field, appended to a body.
-    """
-    z = _zigzag(np.asarray(values, dtype=np.int64))
-    lengths = _varint_lengths(z)
-    starts = np.zeros(len(z) + 1, dtype=np.int64)
-    np.cumsum(lengths + 1, out=starts[1:])
-    buf = np.zeros(int(starts[-1]), dtype=np.uint8)
-    buf[starts[:-1]] = 2
-    _write_varints(buf, starts[:-1] + 1, z, lengths)
-    return buf.tobytes(), starts.tolist()
-
-
-class UnionLongTail:
-    """One value as a non-null `["null", long]`, remembering the last one (consecutive records
-    sent in the same millisecond share their timestamp's bytes)."""
-
-    def __init__(self) -> None:
-        self._last: int | None = None
-        self._bytes = b""
-
-    def __call__(self, value: int) -> bytes:
-        if value != self._last:
-            z = (value << 1) ^ (value >> 63)  # zigzag; Python ints are unbounded, so mask below
-            z &= 0xFFFF_FFFF_FFFF_FFFF
-            out = bytearray(b"\x02")
-            while z > 0x7F:
-                out.append((z & 0x7F) | 0x80)
-                z >>= 7
-            out.append(z)
-            self._last, self._bytes = value, bytes(out)
-        return self._bytes
 
 
 class BatchEncoder:

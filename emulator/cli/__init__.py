@@ -11,12 +11,20 @@ import argparse
 import sys
 from dataclasses import replace
 
+import requests
+from confluent_kafka import KafkaException
+from confluent_kafka.schema_registry.error import SchemaRegistryError
+
 from common.errors import CcflinkError
 from emulator import config
 from emulator.cli.output import say
 from emulator.cli.parser import build_parser, handler
 from emulator.config import Settings
 from emulator.profiles import ProfileError
+
+# A service that does not answer (the stack is down, another cluster unreachable): the user's
+# to fix, so a message rather than a traceback.
+UNREACHABLE = (ConnectionError, requests.ConnectionError, KafkaException, SchemaRegistryError)
 
 # Commands that manage this machine's services: a profile (another cluster) makes no sense there.
 LOCAL_STACK_COMMANDS = {"up", "down", "status", "logs", "api-key"}
@@ -41,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     except CcflinkError as error:
         say(f"error: {error}")
         return error.exit_code
+    except UNREACHABLE as error:
+        say(f"error: {type(error).__name__}: {error} (`ccflink status` shows what runs)")
+        return 1
     except KeyboardInterrupt:
         say("interrupted")
         return 130

@@ -19,6 +19,7 @@ def replay_options(args: argparse.Namespace) -> dict:
         "columns": args.columns,
         "timestamps": args.timestamps,
         "speedup": args.speedup,
+        "timestamp_field": args.timestamp_field or None,
     }
 
 
@@ -29,6 +30,9 @@ def cmd_generate(_settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_produce(settings: Settings, args: argparse.Namespace) -> int:
+    if not Path(args.data).is_dir():
+        say(f"error: --data {args.data}: no such folder (it holds the Kaggle CSV files)")
+        return 2
     if settings.profile is not None:
         check_login(settings.bootstrap_servers, settings.kafka_security)
     summaries = produce_dataset(

@@ -14,7 +14,12 @@ from typing import TextIO
 
 from common.errors import CcflinkError
 from emulator import demo
-from emulator.cli.sources import UNREADABLE_INPUT, add_cluster_arguments, read_source
+from emulator.cli.sources import (
+    UNREADABLE_INPUT,
+    add_cluster_arguments,
+    add_file_arguments,
+    read_source,
+)
 from emulator.config import Settings
 from emulator.results.files import FORMATS
 from emulator.results.metrics import evaluate, metrics_json
@@ -45,6 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version-field", help="column holding the model version, if any")
     parser.add_argument("--json", action="store_true")
+    add_file_arguments(parser)
     add_cluster_arguments(parser)
     return parser
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from emulator import config, demo, stack
 from emulator.cli import compare, evaluate, shell
 from emulator.config import PROFILE_ENV, Settings
+from producers.declared import TIMESTAMP_FIELD
 
 
 def _add_ml_batch_argument(parser: argparse.ArgumentParser) -> None:
@@ -29,7 +30,18 @@ def _add_ml_batch_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_replay_arguments(parser: argparse.ArgumentParser) -> None:
+# Record times of a replay: the time of sending, as the cloud demo's producers stamp them, or
+# from TransactionDT, so that event-time statements (the demo's LEFT interval join) see the
+# data's own spread instead of a few seconds of sending.
+TIMESTAMP_HELP = {
+    "wall": "wall clock at send (default, as the cloud demo's producers) or from TransactionDT",
+    "event": "from TransactionDT (default: the demo's join then sees the data's own time) or "
+    "wall clock at send, as the cloud demo's producers",
+}
+
+
+def _add_replay_arguments(parser: argparse.ArgumentParser, timestamps: str) -> None:
+    """The replay's options; `timestamps` is the record time this command stamps by default."""
     parser.add_argument(
         "--split",
         choices=["train", "test"],
@@ -44,12 +56,30 @@ def _add_replay_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--timestamps",
         choices=["wall", "event"],
-        default="wall",
-        help="record time: wall clock at send (default, as the cloud demo) or from TransactionDT",
+        default=timestamps,
+        help=f"record time: {TIMESTAMP_HELP[timestamps]}",
     )
     parser.add_argument(
         "--speedup", type=float, help="replay TransactionDT gaps in real time divided by this"
     )
+    parser.add_argument(
+        "--timestamp-field",
+        default=TIMESTAMP_FIELD,
+        metavar="NAME",
+        help=f"the table's timestamp field the replay fills with each record's time (default "
+        f"{TIMESTAMP_FIELD}, as the cloud demo's producers; '' for none)",
+    )
+
+
+def _positive(text: str) -> float:
+    """A number of seconds above zero, as argparse's `type`."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -74,14 +104,20 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument(
         "--no-top", action="store_true", help="scrolling lines instead of the live view"
     )
-    _add_replay_arguments(up)
+    up.add_argument(
+        "--until-complete",
+        action="store_true",
+        help="once the replay is in and predictions stop coming, drain the join so every "
+        "transaction is scored (for comparing with a cloud run; the join then COMPLETES)",
+    )
+    _add_replay_arguments(up, timestamps="event")
     _add_ml_batch_argument(up)
     up.set_defaults(handler="stack_commands:cmd_up")
     top = commands.add_parser(
         "top",
         help="live view: records per topic, rows joined, predictions, fraud rate, latency, errors",
     )
-    top.add_argument("--interval", type=float, default=1.0, help="seconds between samples")
+    top.add_argument("--interval", type=_positive, default=1.0, help="seconds between samples")
     top.add_argument("--duration", type=float, help="stop after this many seconds (Ctrl-C too)")
     top.add_argument(
         "--topic",
@@ -129,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     produce = commands.add_parser("produce", help="replay train_*.csv files into the topics")
     produce.add_argument("--data", required=True, help="folder with the two CSV files")
-    _add_replay_arguments(produce)
+    _add_replay_arguments(produce, timestamps="wall")
     produce.set_defaults(handler="data_commands:cmd_produce")
 
     compare_parser = commands.add_parser(
@@ -173,6 +209,12 @@ def build_parser() -> argparse.ArgumentParser:
     for verb, verb_handler, text in (
         ("describe", "sql_commands:cmd_statement_describe", "one statement in full"),
         ("stop", "sql_commands:cmd_statement_stop", "stop a running statement (cancels its job)"),
+        (
+            "drain",
+            "sql_commands:cmd_statement_drain",
+            "emit every row a running statement holds back for the watermark, then stop it "
+            "with a savepoint (a bounded replay's end)",
+        ),
         ("delete", "sql_commands:cmd_statement_stop", "stop and forget a statement"),
     ):
         parser_for_verb = statement_commands.add_parser(verb, help=text)

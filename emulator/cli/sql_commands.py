@@ -21,12 +21,16 @@ from pyflink_jobs.ml_predict import METRIC_GROUP
 
 
 def cmd_sql(settings: Settings, args: argparse.Namespace) -> int:
-    files = [*args.file, *args.files]
+    files = [Path(f) for f in [*args.file, *args.files]]
     if not files:
         say("nothing to run: give SQL files (ccflink sql -f FILE)")
         return 2
+    unreadable = [str(f) for f in files if not f.is_file()]
+    if unreadable:
+        say(f"error: no such SQL file: {', '.join(unreadable)}")
+        return 2
     session = Session(settings, say, ml_batch_size=args.ml_batch_size)
-    for path in map(Path, files):
+    for path in files:
         for result in session.run_script(path.read_text(), str(path)):
             say(result_text(result))
     return 0
@@ -88,6 +92,14 @@ def cmd_statement_stop(settings: Settings, args: argparse.Namespace) -> int:
     else:
         record = statements.stop(catalog, rest, args.name)
         say(f"Statement {args.name!r}: {record.status}.")
+    return 0
+
+
+def cmd_statement_drain(settings: Settings, args: argparse.Namespace) -> int:
+    catalog, rest = _statements(settings)
+    statements.refresh(catalog, rest)
+    record = statements.drain(catalog, rest, args.name, settings.savepoints_dir)
+    say(f"Statement {args.name!r}: {record.status}. {record.detail}")
     return 0
 
 

@@ -47,6 +47,7 @@ def run_demo(settings: Settings, args: argparse.Namespace, up_started: float) ->
         replay_options=replay_options(args),
         ml_batch_size=args.ml_batch_size,
         up_started=up_started,
+        until_complete=args.until_complete,
     )
 
 

@@ -22,7 +22,9 @@ from emulator.config import Settings
 from emulator.dialect.parse import Query, parse_statement, statement_kind
 from emulator.dialect.splitter import Statement, split_statements
 from emulator.dialect.text import DialectError
+from emulator.kafka import broker
 from emulator.kafka.login import check_login
+from emulator.process import ServiceError
 from emulator.sql import predict, statements
 from emulator.sql.context import Context
 from emulator.sql.environment import FlinkEnvironment, flink_detail, is_flink_error
@@ -49,6 +51,12 @@ class Session:
     ) -> None:
         if settings.profile is not None:  # another cluster: fail early on a wrong key
             check_login(settings.bootstrap_servers, settings.kafka_security)
+        elif not broker.is_ready(settings):  # in seconds, not after a client's 30 s timeout
+            raise ServiceError(
+                f"the local stack is not running: Kafka does not answer at "
+                f"{settings.bootstrap_servers}. Start it with `make up` (or `ccflink up`); "
+                "`ccflink status` shows what runs."
+            )
         catalog = Catalog.for_state(settings.state_dir)
         self.context = Context(
             settings=settings,

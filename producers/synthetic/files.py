@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from common.errors import CcflinkError
 from common.ieee_cis import IDENTITY_HEADER, TRANSACTION_HEADER
 from producers.synthetic.csv_cells import table_cells, write_rows
 from producers.synthetic.identity import identity_columns
@@ -19,6 +20,10 @@ from producers.synthetic.transactions import transaction_columns
 from producers.synthetic.world import plan
 
 CHUNK_ROWS = 25_000
+
+
+class GenerateError(CcflinkError):
+    """A synthetic data set that cannot be made as asked."""
 
 
 @dataclass(frozen=True)
@@ -40,7 +45,7 @@ def generate(
 ) -> GeneratedFiles:
     """Write train_transaction.csv and train_identity.csv for `rows` transactions."""
     if rows < 1:
-        raise ValueError("rows must be at least 1")
+        raise GenerateError(f"--rows must be at least 1, not {rows}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     starts = range(0, rows, CHUNK_ROWS)

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pytest
 
 from common.avro.decoder import AvroDecoder
-from common.avro.encoder import BatchEncoder, Field, UnionLongTail, union_long_tails
+from common.avro.encoder import BatchEncoder, Field
 from common.avro.schemas import FieldSpec, record_schema
 from common.avro.wire import pack_header
 from producers.csv_source import Batch
@@ -113,17 +113,6 @@ INSTANTS = [
 ]
 
 
-def test_timestamp_tail_appended_to_a_body_is_byte_identical_to_fastavro() -> None:
-    records = [{**RECORDS[i % len(RECORDS)], "Timestamp": ms} for i, ms in enumerate(INSTANTS)]
-    body, starts = BatchEncoder(42, FIELDS).encode(_batch(records))
-    tails, tail_starts = union_long_tails(np.array(INSTANTS, dtype=np.int64))
-    one_at_a_time = UnionLongTail()
-    for i, record in enumerate(records):
-        tail = tails[tail_starts[i] : tail_starts[i + 1]]
-        assert tail == one_at_a_time(record["Timestamp"])
-        assert body[starts[i] : starts[i + 1]] + tail == _fastavro(42, STAMPED_SCHEMA, record)
-
-
 def test_timestamp_as_a_field_of_the_batch_encoder_is_byte_identical_to_fastavro() -> None:
     records = [{**RECORDS[i % len(RECORDS)], "Timestamp": ms} for i, ms in enumerate(INSTANTS)]
     batch = _batch(records)
@@ -136,15 +125,11 @@ def test_timestamp_as_a_field_of_the_batch_encoder_is_byte_identical_to_fastavro
 
 
 def test_timestamp_decodes_as_the_utc_date_time_of_the_instant() -> None:
-    body, starts = BatchEncoder(3, FIELDS).encode(_batch(RECORDS[:1]))
-    message = body[starts[0] : starts[1]] + UnionLongTail()(1_700_000_000_123)
-    decoded = _decode(message, 3, STAMPED_SCHEMA)
+    batch = _batch(RECORDS[:1])
+    batch.values["Timestamp"] = np.array([1_700_000_000_123], dtype=np.int64)
+    batch.nulls["Timestamp"] = np.zeros(1, dtype=bool)
+    fields = [*FIELDS, Field("Timestamp", "long", True)]
+    buffer, starts = BatchEncoder(3, fields).encode(batch)
+    decoded = _decode(buffer[starts[0] : starts[1]], 3, STAMPED_SCHEMA)
     assert decoded["Timestamp"] == datetime(2023, 11, 14, 22, 13, 20, 123_000)  # naive: UTC
     assert {k: v for k, v in decoded.items() if k != "Timestamp"} == RECORDS[0]
-
-
-def test_the_same_instant_twice_reuses_its_bytes() -> None:
-    tail = UnionLongTail()
-    first = tail(1_700_000_000_123)
-    assert tail(1_700_000_000_123) is first
-    assert tail(1_700_000_000_124) != first

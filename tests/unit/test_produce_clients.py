@@ -1,5 +1,6 @@
 """What the producers hand to their clients: the value schema (with its trailing `Timestamp`),
-librdkafka settings for other clusters, the registry's basic auth, and the records themselves.
+librdkafka settings for other clusters, the registry's basic auth, and the records themselves,
+written as each table declares them (its registered schemas) or, where none does, as ours.
 
 No broker and no registry: confluent-kafka's Producer and AdminClient are replaced by fakes, and
 the registry's HTTP is answered at the transport (tests/fakes.py), so the requests checked are
@@ -23,6 +24,7 @@ from emulator.dialect.splitter import split_statements
 from emulator.dialect.statements import parse
 from emulator.schema_registry import compatibility
 from emulator.tables import table_entry, value_schema
+from producers.declared import DeclaredSchemaError
 from producers.produce import (
     IDENTITIES,
     TRANSACTIONS,
@@ -58,7 +60,7 @@ def _tables() -> dict[str, dict]:
 def test_value_schema_ends_with_a_nullable_timestamp() -> None:
     _, value = schemas_for(TRANSACTIONS)
     assert value["fields"][-1] == TIMESTAMP
-    _, without = schemas_for(TRANSACTIONS, timestamp_field=False)
+    _, without = schemas_for(TRANSACTIONS, timestamp_field=None)
     assert value["fields"][:-1] == without["fields"]
 
 
@@ -70,7 +72,7 @@ def test_value_schema_is_backward_compatible_with_the_table_and_flink_reads_it(
     table = _tables()[source.topic]
     registered = value_schema(table)
     _, ours = schemas_for(source.with_columns(columns))  # type: ignore[arg-type]
-    assert registered == schemas_for(source, timestamp_field=False)[1]
+    assert registered == schemas_for(source, timestamp_field=None)[1]
     earlier = [compatibility.EarlierVersion(1, json.dumps(registered))]
     assert compatibility.check(json.dumps(ours), earlier, "BACKWARD") == []
     # Flink's reader schema (the table's, legacy timestamp mapping) reads what we write.
@@ -147,7 +149,7 @@ def test_registry_auth_reaches_every_registry_request(
 ) -> None:
     _produce(data_dir, tmp_path, registry_auth=("SR-KEY", "sr-secret"))
     expected = "Basic " + base64.b64encode(b"SR-KEY:sr-secret").decode()
-    assert len(fakes.requests) == 4  # key and value subject of each topic
+    assert len(fakes.requests) == 8  # each topic's key and value looked up, then registered
     assert {r.headers["Authorization"] for r in fakes.requests} == {expected}
     assert FakeAdmin.configs == [{"bootstrap.servers": "localhost:9092"}]
 
@@ -170,13 +172,69 @@ def test_every_value_carries_its_kafka_timestamp(
         assert fakes.schemas[unpack_header(value)]["fields"][-1] == TIMESTAMP
 
 
-def test_without_the_timestamp_field_the_value_is_the_tables_record(
-    fakes: FakeRegistry, data_dir: Path, tmp_path: Path
+def test_a_table_created_here_is_written_with_its_own_schema(
+    monkeypatch: pytest.MonkeyPatch, fakes: FakeRegistry, data_dir: Path, tmp_path: Path
 ) -> None:
-    _produce(data_dir, tmp_path, timestamp_field=False)
-    tables = _tables()
+    tables = _tables()  # as 01_source_tables.sql declares them: no Timestamp field
+    declared = {f"{name}-value": value_schema(table) for name, table in tables.items()}
+    registry = FakeRegistry(declared).install(monkeypatch)
+    _produce(data_dir, tmp_path)
     for producer in FakeProducer.instances:
         topic, value, _key, timestamp = producer.records[0]
-        assert timestamp == 0  # librdkafka stamps it at send time
-        assert fakes.schemas[unpack_header(value)] == value_schema(tables[topic])
-        assert "Timestamp" not in AvroDecoder(fakes.schemas.__getitem__)(value)
+        assert unpack_header(value) == registry.ids[f"{topic}-value"]  # no new version
+        assert timestamp > 1_600_000_000_000  # the record's timestamp, explicit
+        assert "Timestamp" not in AvroDecoder(registry.schemas.__getitem__)(value)
+    posted = {r.url.path for r in registry.requests if r.method == "POST"}
+    assert posted == {"/subjects/transactions-key/versions", "/subjects/identities-key/versions"}
+
+
+USER_TABLE = """CREATE TABLE transactions (
+  TransactionID INT NOT NULL, card1 INT, TransactionAmt DOUBLE, ProductCD STRING,
+  `Timestamp` TIMESTAMP(3), note STRING
+) DISTRIBUTED INTO 6 BUCKETS"""
+
+
+def _declare(monkeypatch: pytest.MonkeyPatch, ddl: str) -> FakeRegistry:
+    table = table_entry(parse(ddl))
+    return FakeRegistry({"transactions-value": value_schema(table)}).install(monkeypatch)
+
+
+def test_a_users_table_is_written_as_declared_and_its_timestamp_filled(
+    monkeypatch: pytest.MonkeyPatch, fakes: FakeRegistry, data_dir: Path, tmp_path: Path
+) -> None:
+    registry = _declare(monkeypatch, USER_TABLE)
+    [summary] = _produce(data_dir, tmp_path, sources=(TRANSACTIONS,), timestamps="event")
+    assert summary.unfilled == ["note"]  # no such CSV column: null, and said
+    [producer] = FakeProducer.instances
+    decode = AvroDecoder(registry.schemas.__getitem__)
+    epoch = datetime(1970, 1, 1)
+    for _topic, value, _key, timestamp in producer.records:
+        record = decode(value)
+        assert list(record) == ["TransactionID", "card1", "TransactionAmt", "ProductCD",
+                                "Timestamp", "note"]  # fmt: skip
+        assert isinstance(record["card1"], int) and record["note"] is None
+        assert round((record["Timestamp"] - epoch).total_seconds() * 1000) == timestamp
+    assert not [
+        r for r in registry.requests if r.url.path == "/subjects/transactions-value/versions"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("column", "message"),
+    [
+        ("card7 INT NOT NULL", r"`card7` \(int, not null\) has no column in the CSV"),
+        ("card1 BOOLEAN", r"`card1` \(boolean\): the replay writes CSV text as INT, BIGINT"),
+    ],
+)
+def test_what_cannot_be_written_stops_before_anything_is_sent(
+    monkeypatch: pytest.MonkeyPatch,
+    fakes: FakeRegistry,
+    data_dir: Path,
+    tmp_path: Path,
+    column: str,
+    message: str,
+) -> None:
+    _declare(monkeypatch, f"CREATE TABLE transactions (TransactionID INT NOT NULL, {column})")
+    with pytest.raises(DeclaredSchemaError, match=r"table `transactions`: value field " + message):
+        _produce(data_dir, tmp_path)
+    assert all(not p.records for p in FakeProducer.instances)

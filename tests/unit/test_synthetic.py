@@ -17,6 +17,7 @@ from model_server.features import CATEGORICAL_FEATURES, NUMERIC_FEATURES
 from producers.synthetic import GeneratedFiles, format_floats, generate
 from producers.synthetic import files as synthetic_files
 from producers.synthetic.cli import main
+from producers.synthetic.files import GenerateError
 
 ROWS = 20_000
 INT_COLUMNS = ("TransactionID", "isFraud", "TransactionDT", "card1")
@@ -314,7 +315,7 @@ def test_progress_reports_rows_after_each_chunk(
 
 
 def test_rejects_no_rows(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="rows"):
+    with pytest.raises(GenerateError, match="rows"):
         generate(0, tmp_path)
 
 
