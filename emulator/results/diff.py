@@ -2,6 +2,7 @@
 
 A key seen more than once on one side is reported and its last row is used. Rows without a key
 are counted and left out. Values are compared in their normalised form (`values.normalise`).
+The compared field may have a different name on each side (`fields.FieldChoice`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from emulator.results.fields import FieldChoice
 from emulator.results.values import Row, is_number, normalise
 
 DEFAULT_SHOW = 10
@@ -51,7 +53,9 @@ class NumericDifference:
 @dataclass
 class ComparisonReport:
     key: str
-    field: str
+    field: str  # the compared column's local name
+    cloud_field: str  # its cloud name
+    field_reason: str | None  # why it was chosen, when the user did not name it
     local: Side
     cloud: Side
     matched: int
@@ -111,19 +115,23 @@ def compare(
     local_rows: Iterable[Mapping[str, Any]],
     cloud_rows: Iterable[Mapping[str, Any]],
     key: str,
-    field: str,
+    field: str | FieldChoice,
     show: int = DEFAULT_SHOW,
     tolerance: float = 1e-9,
 ) -> ComparisonReport:
     """Join both sides on `key` and compare `field` (and every other column) row by row."""
+    choice = field if isinstance(field, FieldChoice) else FieldChoice(field, field)
     local, local_side = index_rows(local_rows, key, show)
     cloud, cloud_side = index_rows(cloud_rows, key, show)
     only_local = [k for k in local if k not in cloud]
     only_cloud = [k for k in cloud if k not in local]
     matched = [k for k in local if k in cloud]
 
-    for side, indexed in ((local_side, local), (cloud_side, cloud)):
-        side.field_nulls = sum(1 for row in indexed.values() if normalise(row.get(field)) is None)
+    for side, indexed, name in (
+        (local_side, local, choice.local),
+        (cloud_side, cloud, choice.cloud),
+    ):
+        side.field_nulls = sum(1 for row in indexed.values() if normalise(row.get(name)) is None)
 
     confusion: Counter = Counter()
     mismatches: list[Mismatch] = []
@@ -133,14 +141,14 @@ def compare(
     other: Counter = Counter()
     for k in matched:
         left, right = local[k], cloud[k]
-        a, b = normalise(left.get(field)), normalise(right.get(field))
+        a, b = normalise(left.get(choice.local)), normalise(right.get(choice.cloud))
         confusion[(a, b)] += 1
         if a != b:
             mismatch_count += 1
             if len(mismatches) < show:
                 mismatches.append(Mismatch(k, a, b))
         for column in left.keys() & right.keys():
-            if column in (key, field):
+            if column in (key, choice.local, choice.cloud):
                 continue
             x, y = normalise(left[column]), normalise(right[column])
             if is_number(x) and is_number(y):
@@ -165,7 +173,9 @@ def compare(
         )
     return ComparisonReport(
         key=key,
-        field=field,
+        field=choice.local,
+        cloud_field=choice.cloud,
+        field_reason=choice.reason,
         local=local_side,
         cloud=cloud_side,
         matched=len(matched),

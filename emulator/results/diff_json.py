@@ -29,6 +29,8 @@ def report_json(report: ComparisonReport, min_agreement: float | None = None) ->
     data: dict[str, Any] = {
         "key": report.key,
         "field": report.field,
+        "cloud_field": report.cloud_field,
+        "field_reason": report.field_reason,
         "local": _side_json(report.local),
         "cloud": _side_json(report.cloud),
         "matched": report.matched,

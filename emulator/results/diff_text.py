@@ -6,9 +6,18 @@ from emulator.results.diff import ComparisonReport, confusion_labels
 from emulator.results.text import show, table
 
 
+def _compared(report: ComparisonReport) -> str:
+    if report.field == report.cloud_field:
+        return repr(report.field)
+    return f"local {report.field!r} with cloud {report.cloud_field!r}"
+
+
 def format_report(report: ComparisonReport, min_agreement: float | None = None) -> str:
     """The report as readable text tables; with `min_agreement`, a PASS/FAIL verdict too."""
-    out = [f"Comparing {report.field!r} on key {report.key!r}", ""]
+    out = [f"Comparing {_compared(report)} on key {report.key!r}"]
+    if report.field_reason:
+        out.append(f"(no --field given: {report.field_reason})")
+    out.append("")
     out += table(
         ["", "local", "cloud"],
         [

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from common.errors import CcflinkError
+from emulator.results.consume_output import DEFAULT_DELIMITER
 from emulator.results.files import load_file
 from emulator.results.topic import DEFAULT_IDLE_SECONDS, load_topic
 from emulator.results.values import Row
@@ -19,13 +20,14 @@ def load_rows(
     *,
     fmt: str = "auto",
     key: str | None = None,
+    delimiter: str = DEFAULT_DELIMITER,
     bootstrap_servers: str | None = None,
     registry_url: str | None = None,
     idle_seconds: float = DEFAULT_IDLE_SECONDS,
 ) -> list[Row]:
     """A file when `source` is an existing path, else a topic on the given cluster."""
     if Path(source).is_file():
-        return load_file(source, fmt, key)
+        return load_file(source, fmt, key, delimiter)
     if bootstrap_servers is None or registry_url is None:
         raise SourceNotFound(f"{source} is not a file, and no cluster to read it as a topic")
     return load_topic(source, bootstrap_servers, registry_url, idle_seconds)

@@ -14,10 +14,12 @@ import pytest
 from common.errors import CcflinkError
 from emulator import topic_reader
 from emulator.cli.compare import add_arguments, cmd_compare
+from emulator.results.consume_output import parse_line
 from emulator.results.diff import ComparisonReport, compare
 from emulator.results.diff_json import report_json
 from emulator.results.diff_text import format_report
-from emulator.results.files import ExportError, detect_format, load_file, parse_json_line
+from emulator.results.exports import ExportError
+from emulator.results.files import detect_format, load_file
 from emulator.results.sources import SourceNotFound, load_rows
 from emulator.results.topic import load_topic
 from emulator.results.values import normalise
@@ -94,7 +96,7 @@ def test_json_lines_wrapper_and_avro_unions(tmp_path: Path) -> None:
 
 
 def test_json_lines_value_wins_over_key_and_bad_line_names_line(tmp_path: Path) -> None:
-    assert parse_json_line('{"TransactionID": 9}\t{"TransactionID": 1}') == {"TransactionID": 1}
+    assert parse_line('{"TransactionID": 9}\t{"TransactionID": 1}') == {"TransactionID": 1}
     path = tmp_path / "bad.jsonl"
     path.write_text('{"TransactionID": 1}\nnot json\n')
     with pytest.raises(ExportError, match=r"bad\.jsonl:2"):
@@ -102,7 +104,7 @@ def test_json_lines_value_wins_over_key_and_bad_line_names_line(tmp_path: Path) 
 
 
 def test_a_row_named_value_is_not_taken_for_a_wrapper() -> None:
-    row = parse_json_line('{"value": 3, "TransactionID": 1}')
+    row = parse_line('{"value": 3, "TransactionID": 1}')
     assert row == {"value": 3, "TransactionID": 1}
 
 
@@ -127,6 +129,9 @@ def test_format_detection_without_extension(tmp_path: Path) -> None:
     csv_file = write_csv(tmp_path / "c", ROWS)
     assert [detect_format(p) for p in (avro, jsonl, csv_file)] == ["avro", "jsonl", "csv"]
     assert load_file(avro) == ROWS
+    garbled = tmp_path / "g.jsonl"
+    garbled.write_text("{not json\n")
+    assert detect_format(garbled) == "jsonl"  # the extension says lines, however they look
 
 
 def test_load_rows_needs_a_cluster_for_a_topic() -> None:
@@ -301,7 +306,7 @@ def run(argv: list[str], out: io.StringIO) -> int:
 def test_run_exit_status_and_json(tmp_path: Path) -> None:
     local = write_avro(tmp_path / "local.avro", ROWS)
     cloud_rows = [dict(r) for r in ROWS]
-    cloud_rows[2]["isFraud"] = 1
+    cloud_rows[2]["predicted_fraud"] = 0
     cloud = tmp_path / "cloud.json"
     cloud.write_text("\n".join(json.dumps(r) for r in cloud_rows) + "\n")
 
@@ -311,7 +316,7 @@ def test_run_exit_status_and_json(tmp_path: Path) -> None:
     assert status == 1
     assert data["matched"] == 3 and data["agreement"] == pytest.approx(2 / 3)
     assert data["passed"] is False
-    assert data["mismatches"] == [{"key": 3, "local": 0, "cloud": 1}]
+    assert data["mismatches"] == [{"key": 3, "local": 1, "cloud": 0}]
 
     out = io.StringIO()
     argv = ["--local", str(local), "--cloud", str(cloud), "--min-agreement", "0.6"]
@@ -319,7 +324,7 @@ def test_run_exit_status_and_json(tmp_path: Path) -> None:
     assert "PASS" in out.getvalue()
 
     out = io.StringIO()
-    argv = ["--local", str(local), "--cloud", str(cloud), "--field", "predicted_fraud"]
+    argv = ["--local", str(local), "--cloud", str(cloud), "--field", "isFraud"]
     assert run(argv, out=out) == 0
 
 
@@ -338,7 +343,7 @@ def test_the_errors_are_ccflink_errors() -> None:
 def test_defaults_are_the_demo_names_and_other_names_work(tmp_path: Path) -> None:
     """The README's `ccflink compare` names nothing; another pipeline passes its own names."""
     defaults = add_arguments(argparse.ArgumentParser()).parse_args(["--local", "a", "--cloud", "b"])
-    assert (defaults.key, defaults.field) == ("TransactionID", "isFraud")
+    assert (defaults.key, defaults.field) == ("TransactionID", None)  # chosen from the rows
 
     local = tmp_path / "local.jsonl"
     cloud = tmp_path / "cloud.csv"
