@@ -112,6 +112,11 @@ class Settings:
         return self.state_dir / "pids"
 
     @property
+    def savepoints_dir(self) -> Path:
+        """Where `ccflink flink statement drain` has Flink write its savepoints."""
+        return self.state_dir / "savepoints"
+
+    @property
     def python(self) -> str:
         """The Python Flink's workers run: this environment's, unless a profile names another."""
         if self.profile is not None and self.profile.python_executable:

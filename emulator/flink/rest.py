@@ -1,4 +1,5 @@
-"""The few calls to Flink's REST API that statements need: job state, failure cause, stop."""
+"""The few calls to Flink's REST API that statements need: job state, failure cause, stop,
+drain."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import re
 import time
 
 import requests
+
+from common.errors import CcflinkError
 
 _DISTRIBUTION = re.compile(r"(sum|count|min|max)=(-?[\d.]+)")
 _EXCEPTION_LINE = re.compile(r"^(Caused by: )?[\w.$]+(Error|Exception): ")
@@ -25,6 +28,13 @@ STATUS_BY_JOB_STATE = {
     "CANCELED": "STOPPED",
     "SUSPENDED": "STOPPED",
 }
+# States a job leaves by itself once it was told to stop.
+_STOPPING_STATES = {"RUNNING", "CANCELLING", "RESTARTING", "CREATED"}
+SAVEPOINT_POLL_SECONDS = 0.5
+
+
+class SavepointError(CcflinkError):
+    """Flink did not stop a job with a savepoint: it refused, failed, or took too long."""
 
 
 class FlinkRest:
@@ -101,11 +111,63 @@ class FlinkRest:
         response = requests.patch(f"{self.url}/jobs/{job_id}?mode=cancel", timeout=10)
         if response.status_code not in (200, 202, 404):
             response.raise_for_status()
+        return self.wait_until_stopped(job_id, wait_seconds)
+
+    def wait_until_stopped(self, job_id: str, wait_seconds: float = 20.0) -> str | None:
+        """Wait for a job told to stop to leave its running states; returns its last state."""
         deadline = time.monotonic() + wait_seconds
         state = self.job_state(job_id)
-        while state in {"RUNNING", "CANCELLING", "RESTARTING", "CREATED"}:
-            if time.monotonic() > deadline:
-                break
+        while state in _STOPPING_STATES and time.monotonic() < deadline:
             time.sleep(0.3)
             state = self.job_state(job_id)
         return state
+
+    def drain(self, job_id: str, target_directory: str, wait_seconds: float = 300.0) -> str:
+        """Stop a job with a savepoint after advancing its watermark to the end (`flink stop
+        --drain`): every timer fires, so every row it holds back for the watermark (a LEFT
+        interval join's unmatched rows) is emitted first. Returns the savepoint's location.
+
+        Flink answers the stop request with a trigger id at once; the savepoint is done when
+        the trigger's status is COMPLETED, with a location or a failure cause.
+        """
+        response = requests.post(
+            f"{self.url}/jobs/{job_id}/stop",
+            json={"drain": True, "targetDirectory": target_directory},
+            timeout=10,
+        )
+        if not response.ok:
+            raise SavepointError(f"Flink refused to drain job {job_id}: {_errors(response)}")
+        trigger = response.json()["request-id"]
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            status = requests.get(f"{self.url}/jobs/{job_id}/savepoints/{trigger}", timeout=5)
+            if not status.ok:
+                raise SavepointError(f"draining job {job_id}: {_errors(status)}")
+            body = status.json()
+            if body["status"]["id"] == "COMPLETED":
+                return _savepoint_location(job_id, body.get("operation") or {})
+            if time.monotonic() > deadline:
+                raise SavepointError(
+                    f"job {job_id} was not drained after {wait_seconds:.0f} s "
+                    f"(its savepoint is still in progress); `ccflink logs flink-jobmanager`"
+                )
+            time.sleep(SAVEPOINT_POLL_SECONDS)
+
+
+def _errors(response: requests.Response) -> str:
+    """What Flink's REST API says went wrong: its `errors` list, else the status line."""
+    try:
+        errors = response.json().get("errors") or []
+    except ValueError:
+        errors = []
+    first = str(errors[0]).strip().splitlines()[0] if errors else ""
+    return first[:500] or f"HTTP {response.status_code} {response.reason}"
+
+
+def _savepoint_location(job_id: str, operation: dict) -> str:
+    """The finished savepoint's location, or its failure cause as a SavepointError."""
+    failure = operation.get("failure-cause")
+    if failure is not None or not operation.get("location"):
+        cause = (failure or {}).get("stack-trace") or "no location reported"
+        raise SavepointError(f"the savepoint draining job {job_id} failed: {cause.splitlines()[0]}")
+    return operation["location"]
