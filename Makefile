@@ -12,6 +12,7 @@ PLAIN_AUTH_JAR := $(JARS_DIR)/kafka/ccflink-plain-auth.jar
 
 help:
 	@echo "make up      set up (once), start Kafka, Schema Registry, Flink, the model server, run the pipeline"
+	@echo "             (make up UNTIL_COMPLETE=1: then drain the join so every transaction is scored)"
 	@echo "make down    stop everything 'make up' started"
 	@echo "make up-docker / down-docker   the same services as containers (needs a Docker engine)"
 	@echo "make status  what runs where"
@@ -44,8 +45,9 @@ $(PLAIN_AUTH_JAR): $(PLAIN_AUTH)/pom.xml $(shell find $(PLAIN_AUTH)/src -name '*
 	@mvn -q -B -f $(PLAIN_AUTH)/pom.xml package -Djars.dir=$(abspath $(JARS_DIR))
 	@touch $@
 
+# make up UNTIL_COMPLETE=1: once the replay is in, drain the join so every transaction is scored.
 up: setup
-	@$(CCFLINK) up --demo --timestamps event
+	@$(CCFLINK) up --demo $(if $(UNTIL_COMPLETE),--until-complete)
 
 down:
 	@if [ -x $(CCFLINK) ]; then $(CCFLINK) down; else echo "nothing to stop (no $(VENV))"; fi

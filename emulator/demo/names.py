@@ -16,20 +16,26 @@ TRAINING_SEED = 7
 CONNECTION_NAME = "fraud-detection-endpoint"
 SOURCE_TOPICS = ("transactions", "identities")
 PREDICTIONS_TOPIC = "fraud_predictions"
+# The LEFT interval join's output: its transactions without an identity row wait there for the
+# watermark to pass their window. The tables whose statements hold rows back for the watermark.
+JOIN_TABLE = "transactions_enriched"
+WATERMARK_HELD_TABLES = (JOIN_TABLE,)
+FEATURES_TABLE = "transactions_features"
+MODEL_NAME = "fraud_detection"
 # What the live view shows per topic, in pipeline order.
 TOPIC_LABELS: dict[str, str] = {
     "transactions": "records produced",
     "identities": "records produced",
-    "transactions_enriched": "rows joined",
-    "transactions_features": "rows with features",
+    JOIN_TABLE: "rows joined",
+    FEATURES_TABLE: "rows with features",
     PREDICTIONS_TOPIC: "predictions",
 }
 # The same topics on the live view's one-line output.
 TOPIC_SHORT_NAMES: dict[str, str] = {
     "transactions": "tx",
     "identities": "id",
-    "transactions_enriched": "joined",
-    "transactions_features": "features",
+    JOIN_TABLE: "joined",
+    FEATURES_TABLE: "features",
     PREDICTIONS_TOPIC: "predictions",
 }
 FLAGGED = "fraud"  # what a prediction of 1 means

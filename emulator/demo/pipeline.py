@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -9,11 +10,15 @@ from pathlib import Path
 
 from emulator.catalog import Catalog, Connection
 from emulator.config import Settings
+from emulator.demo import complete
 from emulator.demo.names import (
     CONNECTION_NAME,
     DEMO_SEED,
+    FEATURES_TABLE,
+    JOIN_TABLE,
     KEY_COLUMN,
     LABEL_COLUMN,
+    MODEL_NAME,
     PREDICTION_COLUMN,
     PREDICTIONS_TOPIC,
     SCORE_COLUMN,
@@ -29,10 +34,22 @@ from producers.synthetic import generate
 from pyflink_jobs import PIPELINE_SQL_DIR
 
 Say = Callable[[str], None]
+# The tables and the model the pipeline's SQL creates.
+PIPELINE_OBJECTS = re.compile(
+    r"\b("
+    + "|".join([*SOURCE_TOPICS, JOIN_TABLE, FEATURES_TABLE, MODEL_NAME, PREDICTIONS_TOPIC])
+    + r")\b"
+)
 
 
 def sql_files() -> list[Path]:
     return sorted(PIPELINE_SQL_DIR.glob("*.sql"))
+
+
+def prefixed_sql(sql: str, prefix: str) -> str:
+    """The pipeline's SQL with its tables and model renamed `<prefix><name>`: a second copy
+    that runs beside the first on one stack (tests, benchmarks)."""
+    return PIPELINE_OBJECTS.sub(lambda match: prefix + match.group(0), sql)
 
 
 def ensure_local_connection(settings: Settings) -> None:
@@ -134,6 +151,10 @@ class ArrivalWatch:
         wait = self.idle_timeout if self.first_arrival else self.startup_timeout
         return self.count >= self.expected or time.monotonic() - self.last_change > wait
 
+    def expect_more(self) -> None:
+        """Wait again: the statements were just told to emit the rows they held back."""
+        self.last_change = time.monotonic()
+
 
 def watch_predictions(settings: Settings, watch: ArrivalWatch, say: Say = print) -> PredictionStats:
     """Show predictions as scrolling lines as they arrive, until `watch` is done."""
@@ -171,10 +192,15 @@ def run_demo(
     replay_options: dict,
     ml_batch_size: int,
     up_started: float,
+    until_complete: bool = False,
 ) -> None:
     """`make up`'s demo: the statements (once per state folder), a replay (the Kaggle files
     in `data_dir`, else `rows` synthetic ones), `follow(watch)` showing predictions until they
-    all came or stopped coming, then how many came and the model's quality on them."""
+    all came or stopped coming, then how many came and the model's quality on them.
+
+    `until_complete`: once predictions stop coming, drain the join (`complete.finish_replay`)
+    and follow the predictions of the transactions it held back, so every one is scored.
+    """
     if pipeline_ran(settings):
         say("==> Pipeline statements already ran in this state folder; not submitting again")
     else:
@@ -184,15 +210,18 @@ def run_demo(
     say(f"==> Predictions from topic {PREDICTIONS_TOPIC} as they arrive")
     watch = ArrivalWatch(expected=transactions)
     follow(watch)
+    drained = False
+    if until_complete and watch.count < transactions:
+        drained = bool(complete.finish_replay(settings, say))
+        if drained:
+            say(f"==> Predictions of the transactions the join held back, from {PREDICTIONS_TOPIC}")
+            watch.expect_more()
+            follow(watch)
     say(f"{watch.count:,} predictions for {transactions:,} transactions.")
     if watch.first_arrival is not None:
         say(f"First prediction {watch.first_arrival - up_started:.0f} s after `up` started.")
-    if watch.count < transactions:
-        say(
-            "  The rest are the latest transactions without an identity row: a LEFT interval "
-            "join emits them once the watermark passes their window, and the watermark waits "
-            "for newer records on every partition of both topics (as on Confluent Cloud)."
-        )
+    for line in complete.unscored_lines(settings, transactions, watch.count, drained=drained):
+        say(f"  {line}")
     say_model_quality(settings, say)
 
 

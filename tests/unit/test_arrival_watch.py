@@ -42,3 +42,14 @@ def test_a_count_that_does_not_grow_is_not_an_arrival(clock: list[float]) -> Non
     watch.seen(4)
     clock[0] += 20
     assert watch.done() and watch.first_arrival == 1000.0
+
+
+def test_expecting_more_waits_again_after_the_predictions_had_stopped(clock: list[float]) -> None:
+    watch = ArrivalWatch(expected=10, idle_timeout=20)
+    watch.seen(6)
+    clock[0] += 21
+    assert watch.done()  # stopped coming: the join holds the rest
+    watch.expect_more()  # the join was drained: the rest are on their way
+    assert not watch.done()
+    watch.seen(10)
+    assert watch.done()
