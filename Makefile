@@ -13,6 +13,7 @@ PLAIN_AUTH_JAR := $(JARS_DIR)/kafka/ccflink-plain-auth.jar
 help:
 	@echo "make up      set up (once), start Kafka, Schema Registry, Flink, the model server, run the pipeline"
 	@echo "             (make up UNTIL_COMPLETE=1: then drain the join so every transaction is scored)"
+	@echo "             (run again, it does not replay what the topics hold; make up REPLAY_AGAIN=1 does)"
 	@echo "make down    stop everything 'make up' started"
 	@echo "make up-docker / down-docker   the same services as containers (needs a Docker engine)"
 	@echo "make status  what runs where"
@@ -46,8 +47,9 @@ $(PLAIN_AUTH_JAR): $(PLAIN_AUTH)/pom.xml $(shell find $(PLAIN_AUTH)/src -name '*
 	@touch $@
 
 # make up UNTIL_COMPLETE=1: once the replay is in, drain the join so every transaction is scored.
+# make up REPLAY_AGAIN=1: replay even when the topics already hold an earlier run's replay.
 up: setup
-	@$(CCFLINK) up --demo $(if $(UNTIL_COMPLETE),--until-complete)
+	@$(CCFLINK) up --demo $(if $(UNTIL_COMPLETE),--until-complete) $(if $(REPLAY_AGAIN),--replay-again)
 
 down:
 	@if [ -x $(CCFLINK) ]; then $(CCFLINK) down; else echo "nothing to stop (no $(VENV))"; fi

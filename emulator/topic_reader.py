@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,15 +34,29 @@ class TopicNotFound(CcflinkError):
 
 
 class AvroTopicReader:
-    """Reads a topic from the beginning; `poll` returns what arrived since the last call."""
+    """Reads a topic from the beginning; `poll` returns what arrived since the last call.
 
-    def __init__(self, bootstrap_servers: str, registry_url: str, topic: str) -> None:
+    `start_offsets` (partition -> offset) starts there instead, to read only what arrived after
+    they were taken (`EndOffsets.partitions`); a partition not in it starts at its beginning,
+    since it held nothing then.
+    """
+
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        registry_url: str,
+        topic: str,
+        *,
+        start_offsets: Mapping[int, int] | None = None,
+    ) -> None:
         self._decode_avro = AvroDecoder.of_registry(registry_client(registry_url))
         self._consumer = Consumer(
             {
                 "bootstrap.servers": bootstrap_servers,
                 "group.id": f"ccflink-reader-{uuid.uuid4().hex[:8]}",  # assigned, never joined
                 "enable.auto.commit": False,
+                # A start offset past the end (the topic made again since): from its beginning.
+                "auto.offset.reset": "earliest",
                 "logger": LOG,
             }
         )
@@ -50,8 +64,12 @@ class AvroTopicReader:
         if metadata is None or metadata.error is not None or not metadata.partitions:
             self._consumer.close()
             raise TopicNotFound(f"topic {topic!r} does not exist")
+        starts = start_offsets or {}
         self._consumer.assign(
-            [TopicPartition(topic, p, OFFSET_BEGINNING) for p in sorted(metadata.partitions)]
+            [
+                TopicPartition(topic, p, starts.get(p, OFFSET_BEGINNING))
+                for p in sorted(metadata.partitions)
+            ]
         )
 
     def _decode(self, message: bytes | None) -> dict[str, Any] | None:

@@ -110,6 +110,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="once the replay is in and predictions stop coming, drain the join so every "
         "transaction is scored (for comparing with a cloud run; the join then COMPLETES)",
     )
+    up.add_argument(
+        demo.REPLAY_AGAIN_FLAG,
+        action="store_true",
+        help="replay even when the source topics already hold an earlier replay's records "
+        "(by default a second `up --demo` does not replay them: the copy would be scored again)",
+    )
     _add_replay_arguments(up, timestamps="event")
     _add_ml_batch_argument(up)
     up.set_defaults(handler="stack_commands:cmd_up")

@@ -48,6 +48,7 @@ def run_demo(settings: Settings, args: argparse.Namespace, up_started: float) ->
         ml_batch_size=args.ml_batch_size,
         up_started=up_started,
         until_complete=args.until_complete,
+        replay_again=args.replay_again,
     )
 
 
@@ -56,7 +57,8 @@ def _watch_live(settings: Settings, watch: pipeline.ArrivalWatch) -> None:
 
     def done(snapshot: Snapshot) -> bool:
         topic = snapshot.topics.get(demo.PREDICTIONS_TOPIC)
-        watch.seen(topic.total if topic is not None and topic.total is not None else 0)
+        # The topic's total: the watch counts this run's, past its start offsets.
+        watch.seen_in_topic(topic.total if topic is not None and topic.total is not None else 0)
         return watch.done()
 
     run_top(settings, demo_watched(), until=done)

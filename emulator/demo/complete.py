@@ -18,7 +18,7 @@ from collections.abc import Callable
 from common.errors import CcflinkError
 from emulator.catalog import Catalog, StatementRecord
 from emulator.config import Settings
-from emulator.demo.names import JOIN_TABLE, PREDICTIONS_TOPIC, WATERMARK_HELD_TABLES
+from emulator.demo.names import JOIN_TABLE, WATERMARK_HELD_TABLES
 from emulator.flink.rest import FlinkRest
 from emulator.kafka.offsets import EndOffsets
 from emulator.sql import statements
@@ -91,23 +91,33 @@ def finish_replay(
 
 
 def unscored_lines(
-    settings: Settings, transactions: int, predictions: int, *, drained: bool
+    settings: Settings,
+    transactions: int,
+    predictions: int,
+    *,
+    drained: bool,
+    joined_before: int = 0,
 ) -> list[str]:
-    """How many transactions have no prediction yet, where they are, and why."""
+    """How many transactions have no prediction yet, where they are, and why.
+
+    `joined_before`: the join's rows that are not of these transactions (an earlier replay's).
+    """
     if predictions > transactions:
         return [
-            f"{predictions - transactions:,} more predictions than transactions: "
-            f"{PREDICTIONS_TOPIC} also holds an earlier replay's (this state folder ran before)."
+            f"{predictions - transactions:,} more predictions than transactions: the statements "
+            "also scored an earlier replay's transactions, or scored some twice."
         ]
     if predictions == transactions:
         return []
     waiting = transactions - predictions
-    [joined] = EndOffsets(settings.bootstrap_servers).totals([JOIN_TABLE]).values()
-    held = min(waiting, max(0, transactions - (joined or 0)))
+    [total] = EndOffsets(settings.bootstrap_servers).totals([JOIN_TABLE]).values()
+    joined = max(0, (total or 0) - joined_before)
+    held = min(waiting, max(0, transactions - joined))
+    earlier = f", {joined_before:,} of them an earlier replay's" if joined_before else ""
     lines = [
         f"{waiting:,} transactions have no prediction yet: {held:,} held in the join "
-        f"({JOIN_TABLE} has {joined or 0:,} rows), {waiting - held:,} on their way through "
-        "features and ML_PREDICT."
+        f"({JOIN_TABLE} has {total or 0:,} rows{earlier}), {waiting - held:,} on their way "
+        "through features and ML_PREDICT."
     ]
     if drained:
         lines.append(

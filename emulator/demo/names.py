@@ -9,6 +9,10 @@ from __future__ import annotations
 DEMO_ROWS = 10_000
 DEMO_SEED = 42
 
+# `ccflink up --demo`'s flag that replays into source topics that already hold a replay (the
+# demo names it when it does not replay them).
+REPLAY_AGAIN_FLAG = "--replay-again"
+
 # The model the local endpoint serves unless told otherwise, trained on its own synthetic set.
 TRAINING_ROWS = 20_000
 TRAINING_SEED = 7

@@ -21,19 +21,28 @@ from emulator.demo.names import (
     MODEL_NAME,
     PREDICTION_COLUMN,
     PREDICTIONS_TOPIC,
+    REPLAY_AGAIN_FLAG,
     SCORE_COLUMN,
     SOURCE_TOPICS,
 )
+from emulator.kafka.offsets import EndOffsets
 from emulator.results.metrics import evaluate
 from emulator.results.metrics_text import format_metrics
 from emulator.results.topic import load_topic
 from emulator.sql.session import Session
 from emulator.topic_reader import AvroTopicReader
-from producers.produce import TopicSummary, produce_dataset
+from producers.produce import (
+    TRANSACTIONS,
+    Split,
+    TopicSummary,
+    data_files,
+    produce_dataset,
+)
 from producers.synthetic import generate
 from pyflink_jobs import PIPELINE_SQL_DIR
 
 Say = Callable[[str], None]
+TRANSACTIONS_TOPIC = SOURCE_TOPICS[0]
 # The tables and the model the pipeline's SQL creates.
 PIPELINE_OBJECTS = re.compile(
     r"\b("
@@ -105,6 +114,80 @@ def replay(settings: Settings, data_dir: Path, say: Say = print, **options) -> l
     return summaries
 
 
+@dataclass(frozen=True)
+class TopicsBefore:
+    """The demo's topics' end offsets per partition when a run began: what an earlier run left
+    there, and where what this run produces starts. A topic that did not exist has none."""
+
+    partitions: dict[str, dict[int, int]]
+
+    def records(self, topic: str) -> int:
+        return sum(self.partitions.get(topic, {}).values())
+
+
+def topics_before(settings: Settings) -> TopicsBefore:
+    """End offsets of the sources, the join and the predictions: one metadata request and one
+    ListOffsets, nothing read."""
+    topics = [*SOURCE_TOPICS, JOIN_TABLE, PREDICTIONS_TOPIC]
+    return TopicsBefore(EndOffsets(settings.bootstrap_servers).partitions(topics))
+
+
+def dataset_rows(data_dir: Path | None, rows: int, split: Split | None = None) -> int | None:
+    """The transactions a replay would send: `rows` synthetic ones, else the lines of the Kaggle
+    transactions file (counted, not parsed); None when that file is missing."""
+    if data_dir is None:
+        return rows
+    path = data_dir / TRANSACTIONS.for_split(data_files(data_dir, split)).csv_file
+    if not path.is_file():
+        return None
+    lines, last = 0, b"\n"
+    with path.open("rb") as csv_file:
+        while chunk := csv_file.read(1 << 20):
+            lines, last = lines + chunk.count(b"\n"), chunk[-1:]
+    return max(0, lines + (last != b"\n") - 1)  # a last line without newline; the header
+
+
+def already_replayed(before: TopicsBefore, dataset: int | None) -> str | None:
+    """Why this run does not replay: the source topics already hold records, and a second copy
+    would be joined and scored again. None when they are empty (or do not exist yet)."""
+    held = {topic: before.records(topic) for topic in SOURCE_TOPICS}
+    if not any(held.values()):
+        return None
+    count = held[TRANSACTIONS_TOPIC]
+    others = ", ".join(f"{t}: {n:,}" for t, n in held.items() if t != TRANSACTIONS_TOPIC)
+    if dataset is None or count == dataset:
+        compared = "" if dataset is None else f", as many as the {dataset:,} rows to replay"
+    elif count > dataset:
+        compared = f", more than the {dataset:,} rows to replay"
+    else:
+        compared = f", fewer than the {dataset:,} rows to replay (an interrupted or smaller one)"
+    return (
+        f"Topic {TRANSACTIONS_TOPIC} already holds {count:,} records ({others}) from an earlier "
+        f"replay{compared}; not replaying them again (pass {REPLAY_AGAIN_FLAG} to replay "
+        "anyway: a second copy, joined and scored again)"
+    )
+
+
+@dataclass(frozen=True)
+class RunScope:
+    """The transactions a run's summary is about, and what of them was there before it."""
+
+    transactions: int
+    new: bool  # the statements score them during this run (replayed now, or just submitted)
+    scored_before: int = 0  # their predictions already in the topic when the run began
+    joined_before: int = 0  # the join's rows that are not theirs
+
+
+def run_scope(before: TopicsBefore, sent: int | None, *, submitted: bool) -> RunScope:
+    """`sent`: the transactions this run replayed (None: it did not replay)."""
+    if sent is not None:
+        return RunScope(sent, new=True, joined_before=before.records(JOIN_TABLE))
+    held = before.records(TRANSACTIONS_TOPIC)
+    if submitted:  # statements just created read the topics from their start
+        return RunScope(held, new=True, joined_before=before.records(JOIN_TABLE))
+    return RunScope(held, new=False, scored_before=before.records(PREDICTIONS_TOPIC))
+
+
 @dataclass
 class PredictionStats:
     count: int = 0
@@ -133,6 +216,9 @@ class ArrivalWatch:
     """
 
     expected: int
+    # The predictions topic's end offset per partition when the run began: what it counts
+    # starts there, so an earlier run's predictions are not counted again.
+    start_offsets: dict[int, int] = field(default_factory=dict)
     idle_timeout: float = 20.0
     startup_timeout: float = 180.0
     count: int = 0
@@ -147,6 +233,10 @@ class ArrivalWatch:
             self.count, self.last_change = count, now
             self.first_arrival = self.first_arrival or now
 
+    def seen_in_topic(self, total: int) -> None:
+        """Record the predictions topic's total: this run's are those past `start_offsets`."""
+        self.seen(total - sum(self.start_offsets.values()))
+
     def done(self) -> bool:
         wait = self.idle_timeout if self.first_arrival else self.startup_timeout
         return self.count >= self.expected or time.monotonic() - self.last_change > wait
@@ -157,9 +247,13 @@ class ArrivalWatch:
 
 
 def watch_predictions(settings: Settings, watch: ArrivalWatch, say: Say = print) -> PredictionStats:
-    """Show predictions as scrolling lines as they arrive, until `watch` is done."""
+    """Show predictions as scrolling lines as they arrive (from `watch.start_offsets`: this
+    run's), until `watch` is done."""
     reader = AvroTopicReader(
-        settings.bootstrap_servers, settings.schema_registry_url, PREDICTIONS_TOPIC
+        settings.bootstrap_servers,
+        settings.schema_registry_url,
+        PREDICTIONS_TOPIC,
+        start_offsets=watch.start_offsets,
     )
     stats = PredictionStats()
     try:
@@ -193,44 +287,89 @@ def run_demo(
     ml_batch_size: int,
     up_started: float,
     until_complete: bool = False,
+    replay_again: bool = False,
 ) -> None:
     """`make up`'s demo: the statements (once per state folder), a replay (the Kaggle files
     in `data_dir`, else `rows` synthetic ones), `follow(watch)` showing predictions until they
     all came or stopped coming, then how many came and the model's quality on them.
 
+    Run again, it does not replay into source topics that already hold records (a second copy
+    would be scored again) unless `replay_again`; it reports what the topics hold instead. It
+    counts predictions from the topic's end offsets when it began: its summary is this run's.
+
     `until_complete`: once predictions stop coming, drain the join (`complete.finish_replay`)
     and follow the predictions of the transactions it held back, so every one is scored.
     """
-    if pipeline_ran(settings):
-        say("==> Pipeline statements already ran in this state folder; not submitting again")
-    else:
+    before = topics_before(settings)
+    submitted = not pipeline_ran(settings)
+    if submitted:
         run_pipeline(settings, say, ml_batch_size=ml_batch_size)
-    summaries = replay(settings, data_dir or demo_data(settings, rows, say), say, **replay_options)
-    transactions = summaries[0].sent
-    say(f"==> Predictions from topic {PREDICTIONS_TOPIC} as they arrive")
-    watch = ArrivalWatch(expected=transactions)
-    follow(watch)
+    else:
+        say("==> Pipeline statements already ran in this state folder; not submitting again")
+    refusal = None
+    if not replay_again:
+        refusal = already_replayed(
+            before, dataset_rows(data_dir, rows, replay_options.get("split"))
+        )
+    sent = None
+    if refusal is None:
+        source = data_dir or demo_data(settings, rows, say)
+        sent = replay(settings, source, say, **replay_options)[0].sent
+    else:
+        say(f"==> {refusal}")
+    scope = run_scope(before, sent, submitted=submitted)
+    watch = ArrivalWatch(
+        expected=max(0, scope.transactions - scope.scored_before),
+        start_offsets=before.partitions.get(PREDICTIONS_TOPIC, {}),
+    )
+    if scope.new:
+        say(f"==> Predictions from topic {PREDICTIONS_TOPIC} as they arrive")
+        follow(watch)
+    else:
+        say(
+            f"==> Topic {PREDICTIONS_TOPIC} holds {scope.scored_before:,} predictions for the "
+            f"{scope.transactions:,} transactions in topic {TRANSACTIONS_TOPIC}; this run "
+            "replayed none, so it watches for no new ones"
+        )
     drained = False
-    if until_complete and watch.count < transactions:
+    if until_complete and watch.count < watch.expected:
         drained = bool(complete.finish_replay(settings, say))
         if drained:
             say(f"==> Predictions of the transactions the join held back, from {PREDICTIONS_TOPIC}")
             watch.expect_more()
             follow(watch)
-    say(f"{watch.count:,} predictions for {transactions:,} transactions.")
+    if scope.new:
+        say(f"{watch.count:,} predictions for {scope.transactions:,} transactions.")
+    elif drained:
+        say(f"{watch.count:,} predictions for the {watch.expected:,} transactions that had none.")
     if watch.first_arrival is not None:
         say(f"First prediction {watch.first_arrival - up_started:.0f} s after `up` started.")
-    for line in complete.unscored_lines(settings, transactions, watch.count, drained=drained):
+    lines = complete.unscored_lines(
+        settings,
+        scope.transactions,
+        scope.scored_before + watch.count,
+        drained=drained,
+        joined_before=scope.joined_before,
+    )
+    for line in lines:
         say(f"  {line}")
-    say_model_quality(settings, say)
+    say_model_quality(settings, say, start_offsets=watch.start_offsets if scope.new else None)
 
 
-def say_model_quality(settings: Settings, say: Say = print) -> None:
-    """An ML_EVALUATE-style summary of the predictions against the transactions' isFraud."""
+def say_model_quality(
+    settings: Settings, say: Say = print, *, start_offsets: dict[int, int] | None = None
+) -> None:
+    """An ML_EVALUATE-style summary of the predictions against the transactions' isFraud: this
+    run's (those past `start_offsets`), else the whole topic's."""
     rows = load_topic(
-        PREDICTIONS_TOPIC, settings.bootstrap_servers, settings.schema_registry_url, 2.0
+        PREDICTIONS_TOPIC,
+        settings.bootstrap_servers,
+        settings.schema_registry_url,
+        2.0,
+        start_offsets=start_offsets,
     )
     metrics = evaluate(
         rows, label=LABEL_COLUMN, prediction=PREDICTION_COLUMN, probability=SCORE_COLUMN
     )
-    say(format_metrics(metrics, title=f"==> Model quality on {PREDICTIONS_TOPIC}"))
+    whose = "this run's predictions in " if start_offsets is not None else ""
+    say(format_metrics(metrics, title=f"==> Model quality on {whose}{PREDICTIONS_TOPIC}"))

@@ -32,6 +32,14 @@ class EndOffsets:
         self.last_error = str(error)
 
     def totals(self, topics: Iterable[str]) -> dict[str, int | None]:
+        """Records per topic (end offsets summed); None for a topic that does not exist."""
+        topics = list(topics)
+        partitions = self.partitions(topics)
+        return {t: sum(partitions[t].values()) if t in partitions else None for t in topics}
+
+    def partitions(self, topics: Iterable[str]) -> dict[str, dict[int, int]]:
+        """End offset per partition of each topic that exists (a missing topic is left out):
+        where a reader starts to see only what arrives from now on."""
         topics = list(topics)
         metadata = self._admin.list_topics(timeout=self.timeout)  # raises when unreachable
         request = {}
@@ -41,11 +49,11 @@ class EndOffsets:
                 continue
             for partition in info.partitions:
                 request[TopicPartition(topic, partition)] = OffsetSpec.latest()
-        totals: dict[str, int | None] = dict.fromkeys(topics)
+        offsets: dict[str, dict[int, int]] = {}
         if not request:
-            return totals
+            return offsets
         futures = self._admin.list_offsets(request, request_timeout=self.timeout)
         for partition, future in futures.items():
             offset = future.result(timeout=self.timeout + 1).offset
-            totals[partition.topic] = (totals[partition.topic] or 0) + max(0, offset)
-        return totals
+            offsets.setdefault(partition.topic, {})[partition.partition] = max(0, offset)
+        return offsets

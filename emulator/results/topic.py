@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 
 from emulator import topic_reader
 from emulator.results.values import Row, clean, merge_key
@@ -16,12 +17,17 @@ def load_topic(
     registry_url: str,
     idle_seconds: float = DEFAULT_IDLE_SECONDS,
     max_seconds: float | None = None,
+    *,
+    start_offsets: Mapping[int, int] | None = None,
 ) -> list[Row]:
-    """Every record of an Avro topic from the beginning, until none arrived for `idle_seconds`.
+    """Every record of an Avro topic from the beginning (or from `start_offsets`, partition ->
+    offset: what arrived since they were taken), until none arrived for `idle_seconds`.
 
     Key fields (when the key is a record) are added to the value where it lacks them.
     """
-    reader = topic_reader.AvroTopicReader(bootstrap_servers, registry_url, topic)
+    reader = topic_reader.AvroTopicReader(
+        bootstrap_servers, registry_url, topic, start_offsets=start_offsets
+    )
     rows: list[Row] = []
     started = last = time.monotonic()
     try:

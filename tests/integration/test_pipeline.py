@@ -25,9 +25,9 @@ from common.ieee_cis import IDENTITY_COLUMNS, KEY_COLUMN
 from emulator.catalog import Catalog
 from emulator.config import Settings
 from emulator.demo import PREDICTIONS_TOPIC
-from emulator.demo.pipeline import run_pipeline
+from emulator.demo.pipeline import ArrivalWatch, run_demo, run_pipeline, topics_before
 from emulator.flink.rest import FlinkRest
-from emulator.topic_reader import Record
+from emulator.topic_reader import AvroTopicReader, Record
 from model_server.features import FEATURES, OUTPUTS, time_features
 from producers.produce import IDENTITIES, TRANSACTIONS, TopicSource, produce_dataset, schemas_for
 from producers.synthetic import generate
@@ -218,3 +218,36 @@ def test_ml_predict_reports_its_calls_as_flink_metrics(
     assert metrics["fraud_detection.latency_ms_count"] == metrics["fraud_detection.requests"]
     assert "fraud_detection.retries" not in metrics
     assert not any(name.split(".")[1].startswith("failures_") for name in metrics)
+
+
+def test_a_second_demo_run_replays_nothing_and_watches_from_the_end(
+    pipeline_run: PipelineRun, local_stack: Settings
+) -> None:
+    """`up --demo` again on these topics: no replay, and a watch from the offsets it took sees
+    none of the predictions already there."""
+    before = topics_before(local_stack)
+    assert before.records("transactions") >= ROWS
+    said: list[str] = []
+    followed: list[ArrivalWatch] = []
+    run_demo(
+        local_stack,
+        followed.append,
+        said.append,
+        rows=ROWS,
+        data_dir=None,
+        replay_options={},
+        ml_batch_size=1,
+        up_started=time.monotonic(),
+    )
+    assert followed == [] and any("not replaying them again" in line for line in said)
+    assert topics_before(local_stack).records("transactions") == before.records("transactions")
+    reader = AvroTopicReader(
+        local_stack.bootstrap_servers,
+        local_stack.schema_registry_url,
+        PREDICTIONS_TOPIC,
+        start_offsets=before.partitions[PREDICTIONS_TOPIC],
+    )
+    try:
+        assert _real(reader.poll(timeout_ms=3000)) == []  # a late sentinel's may come
+    finally:
+        reader.close()

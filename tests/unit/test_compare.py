@@ -148,7 +148,9 @@ def test_load_topic_reads_until_idle(monkeypatch: pytest.MonkeyPatch) -> None:
         ]
         closed = False
 
-        def __init__(self, bootstrap: str, registry: str, topic: str) -> None:
+        def __init__(
+            self, bootstrap: str, registry: str, topic: str, *, start_offsets: None = None
+        ) -> None:
             assert (bootstrap, registry, topic) == ("b:9092", "http://r:8081", "t")
 
         def poll(self, timeout_ms: int = 1000) -> list:

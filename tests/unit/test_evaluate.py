@@ -151,7 +151,9 @@ def test_a_topic_and_columns_of_another_pipeline(
 
         closed = False
 
-        def __init__(self, bootstrap: str, registry: str, topic: str) -> None:
+        def __init__(
+            self, bootstrap: str, registry: str, topic: str, *, start_offsets: None = None
+        ) -> None:
             assert (bootstrap, registry) == ("b:9092", "http://r:8081")
             if topic != "orders_scored":
                 raise TopicNotFound(f"topic {topic!r} does not exist")
