@@ -8,7 +8,7 @@ CCFLINK := $(VENV)/bin/ccflink
 PLAIN_AUTH := emulator/kafka/plain-auth
 PLAIN_AUTH_JAR := $(JARS_DIR)/kafka/ccflink-plain-auth.jar
 
-.PHONY: help setup check-tools up down up-docker down-docker check-docker status test test-unit lint format bench lock clean
+.PHONY: help setup check-tools up down up-docker down-docker check-docker status test test-unit lint format bench reliability lock clean
 
 help:
 	@echo "make up      set up (once), start Kafka, Schema Registry, Flink, the model server, run the pipeline"
@@ -19,6 +19,7 @@ help:
 	@echo "make status  what runs where"
 	@echo "make test    unit, contract and integration tests (start their own stack)"
 	@echo "make lint    ruff check + format check, the layering contract (.importlinter), deptry"
+	@echo "make reliability   the fault drills; their counts go to RELIABILITY.md"
 
 check-tools:
 	@command -v java >/dev/null || { echo "Java 17 is missing. Install it: apt-get install openjdk-17-jdk-headless (or any JDK 17+), then run make again."; exit 1; }
@@ -91,6 +92,10 @@ format: setup
 bench: setup
 	@$(PY) -m benchmarks.pipeline_end_to_end
 	@$(PY) -m benchmarks.produce_throughput
+
+# The fault drills (tests/faults) on a stack of their own, their counts written to RELIABILITY.md.
+reliability: setup
+	@CCFLINK_RELIABILITY_REPORT=$(CURDIR)/RELIABILITY.md $(PY) -m pytest tests/faults -q
 
 lock:
 	@{ echo "# Locked from requirements.in with pip freeze (Python 3.11). Regenerate with: make lock"; \

@@ -34,6 +34,7 @@ class Topic:
                 "bootstrap.servers": settings.bootstrap_servers,
                 "group.id": f"ccflink-bench-{uuid.uuid4().hex[:8]}",
                 "enable.auto.commit": False,
+                "isolation.level": "read_committed",  # what a user of the results sees
             }
         )
         metadata = self._consumer.list_topics(name, timeout=15).topics[name]

@@ -108,10 +108,14 @@ class StatementRecord:
 
     name: str
     sql: str
-    status: str  # PENDING, RUNNING, COMPLETED, FAILED, STOPPED
+    status: str  # PENDING, RUNNING, DEGRADED, COMPLETED, FAILED, STOPPING, STOPPED
     created_at: str
     job_id: str | None = None
     detail: str | None = None
+    # The session's SET options it was submitted with, to submit it again as it was.
+    options: dict[str, str] = field(default_factory=dict)
+    # The savepoint it continues from when resumed (taken by `statement stop` or `down`).
+    restore_point: str | None = None
 
 
 def _columns(raw: list[dict[str, Any]]) -> list[ColumnDef]:

@@ -113,8 +113,13 @@ class Settings:
 
     @property
     def savepoints_dir(self) -> Path:
-        """Where `ccflink flink statement drain` has Flink write its savepoints."""
+        """Where statements' savepoints go (`statement stop`, `drain`, `down`)."""
         return self.state_dir / "savepoints"
+
+    @property
+    def checkpoints_dir(self) -> Path:
+        """Where Flink keeps statements' checkpoints, one folder per job, retained on cancel."""
+        return self.state_dir / "flink" / "checkpoints"
 
     @property
     def python(self) -> str:

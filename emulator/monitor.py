@@ -3,12 +3,13 @@ flagged predictions, the endpoint's latency, statements, dead letters, services.
 
 A `Sampler` reads, each call:
 
-- end offsets (summed over partitions) of the watched topics, with one metadata request and
-  one batched ListOffsets request; rates are the deltas divided by the measured interval. No
-  payload is read for these counts;
+- the committed records of the watched topics, counted by one read-committed consumer that
+  reads what arrived since the last call (payloads are not decoded; end offsets would also
+  count the markers of the statements' transactions); rates are the deltas divided by the
+  measured interval;
 - the share of flagged predictions (the fraud rate, in the demo): only the predictions topic is
-  read (new records only, incrementally, from the beginning of the topic), and only when its
-  end offset says there is something new;
+  decoded (new records only, incrementally, from the beginning of the topic), and only when
+  its count says there is something new;
 - a latency probe of the model endpoint: the round-trip time of `GET /` (its health route)
   timed here. It is not the scoring time (`x-ms-run-fn-exec-ms` is in the answers Flink gets,
   not visible here); it shows how quickly the endpoint's workers answer while they serve the
@@ -38,7 +39,7 @@ from emulator.catalog import Catalog
 from emulator.config import Settings
 from emulator.flink import cluster
 from emulator.flink.rest import FlinkRest
-from emulator.kafka.offsets import EndOffsets
+from emulator.kafka.offsets import CommittedRecords
 from emulator.sql.statements import refresh
 from emulator.topic_reader import AvroTopicReader
 
@@ -63,7 +64,7 @@ FAILED = "FAILED"
 
 @dataclass(frozen=True)
 class TopicCount:
-    total: int | None  # end offset summed over partitions; None: topic missing or unreadable
+    total: int | None  # committed records; None: topic missing or unreadable
     rate: float | None  # records per second over the last interval; None: not known yet
 
 
@@ -197,7 +198,7 @@ class PredictionTally:
             self.flagged += int(flag == 1)
 
     def update(self, end_offset: int | None, budget_seconds: float = 0.4) -> None:
-        """Read what arrived, when the end offset says something did, within the budget."""
+        """Read what arrived, when the topic's count says something did, within the budget."""
         if not end_offset or end_offset <= self.read:
             return
         if self._reader is None:
@@ -224,7 +225,7 @@ class Sampler:
         self.settings = settings
         self.watched = watched
         self.topics = list(watched.topics)
-        self._offsets: EndOffsets | None = None
+        self._counter: CommittedRecords | None = None
         self._previous: dict[str, int | None] | None = None
         self._previous_at: float | None = None
         self._probes: deque[float | None] = deque(maxlen=probe_window)
@@ -240,13 +241,15 @@ class Sampler:
 
     # Each part returns its result and appends what went wrong to `problems`.
 
-    def end_offsets(self, problems: list[str]) -> dict[str, int | None]:
+    def record_counts(self, problems: list[str]) -> dict[str, int | None]:
+        """Committed records per topic, as a read-committed reader counts them (end offsets
+        would count the transaction markers of exactly-once statements too)."""
         try:
-            if self._offsets is None:
-                self._offsets = EndOffsets(self.settings.bootstrap_servers)
-            return self._offsets.totals(self.topics)
+            if self._counter is None:
+                self._counter = CommittedRecords(self.settings.bootstrap_servers)
+            return self._counter.update(self.topics)
         except Exception as error:
-            problems.append(f"topic offsets: {_brief(error)}")
+            problems.append(f"topic records: {_brief(error)}")
             return dict.fromkeys(self.topics)
 
     def prediction_counts(self, end_offset: int | None, problems: list[str]) -> None:
@@ -306,7 +309,7 @@ class Sampler:
     def sample(self) -> Snapshot:
         problems: list[str] = []
         now = time.monotonic()
-        totals = self.end_offsets(problems)
+        totals = self.record_counts(problems)
         seconds = None if self._previous_at is None else now - self._previous_at
         rates = compute_rates(self._previous, totals, seconds)
         self._previous, self._previous_at = totals, now
@@ -331,6 +334,8 @@ class Sampler:
 
     def close(self) -> None:
         self.predictions.close()
+        if self._counter is not None:
+            self._counter.close()
         self._session.close()
 
 

@@ -1,5 +1,7 @@
 """The whole local stack: start in dependency order, stop in reverse, report health.
 
+The supervisor starts last and stops first: it replaces a TaskManager that dies on its own.
+
 Three chains start side by side, since only the registry depends on another service: Kafka
 then the Schema Registry (it stores schemas in Kafka), the Flink session cluster, and the
 model server (after `prepare_model`, e.g. the demo's training when there is no model). Most
@@ -15,7 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from emulator import config, model_endpoint
+from emulator import config, model_endpoint, supervisor
 from emulator.config import Settings
 from emulator.flink import cluster
 from emulator.kafka import broker
@@ -28,6 +30,7 @@ SERVICE_NAMES = [
     cluster.JOBMANAGER,
     cluster.TASKMANAGER,
     model_endpoint.NAME,
+    supervisor.NAME,
 ]
 
 
@@ -49,6 +52,7 @@ def _address(settings: Settings, name: str) -> str:
         cluster.JOBMANAGER: settings.flink_rest_url,
         cluster.TASKMANAGER: f"(slots on {settings.flink_rest_url})",
         model_endpoint.NAME: f"{settings.model_server_url}/score",
+        supervisor.NAME: "(starts a lost TaskManager again)",
     }[name]
 
 
@@ -58,6 +62,7 @@ _HEALTH: dict[str, Callable[[Settings], bool]] = {
     cluster.JOBMANAGER: lambda s: cluster.is_ready(s),
     cluster.TASKMANAGER: lambda s: cluster.is_ready(s),
     model_endpoint.NAME: model_endpoint.is_ready,
+    supervisor.NAME: lambda s: True,  # running is healthy
 }
 
 
@@ -105,6 +110,7 @@ def up(
     if failures:
         down(settings)
         raise failures[0]
+    supervisor.start(settings)
 
 
 def _one_line_at_a_time(say: Callable[[str], None]) -> Callable[[str], None]:

@@ -204,8 +204,45 @@ def scan_options(table: TableEntry, overrides: Mapping[str, str] | None = None) 
     return chosen
 
 
+# Confluent's consumer isolation option and the Kafka client values it stands for.
+ISOLATION_LEVELS = {"read-committed": "read_committed", "read-uncommitted": "read_uncommitted"}
+ISOLATION_OPTION = "kafka.consumer.isolation-level"
+# Longest a Kafka transaction may stay open: the broker's transaction.max.timeout.ms (15 min by
+# default) refuses longer ones, and Flink's connector would ask for an hour. A statement down
+# for longer than this loses the writes of its last checkpoint: the broker aborts them.
+TRANSACTION_TIMEOUT_MS = 15 * 60 * 1000
+
+
+def isolation_level(table: TableEntry) -> str:
+    """How Flink reads the table's topic: only committed records unless the table says not."""
+    chosen = table.options.get(ISOLATION_OPTION, "read-committed").lower()
+    if chosen not in ISOLATION_LEVELS:
+        raise DialectError(
+            f"table `{table.name}`: '{ISOLATION_OPTION}' = '{chosen}' is not a level; "
+            f"use {' or '.join(repr(level) for level in ISOLATION_LEVELS)}"
+        )
+    return ISOLATION_LEVELS[chosen]
+
+
+def sink_options(settings: Settings, table: TableEntry, writer: str | None) -> dict[str, str]:
+    """Exactly-once writes, as Confluent makes them: a Kafka transaction per checkpoint.
+
+    Transactional ids start with the writing statement's name, so two statements writing one
+    topic never fence each other and a statement restored from its checkpoint aborts what its
+    previous run left open. A table declared for reading only gets a prefix of its own name.
+    """
+    return {
+        "sink.delivery-guarantee": "exactly-once",
+        "sink.transactional-id-prefix": writer or f"ccflink-{table.name}",
+        "properties.transaction.timeout.ms": str(TRANSACTION_TIMEOUT_MS),
+    }
+
+
 def flink_ddl(
-    settings: Settings, table: TableEntry, scan_overrides: Mapping[str, str] | None = None
+    settings: Settings,
+    table: TableEntry,
+    scan_overrides: Mapping[str, str] | None = None,
+    writer: str | None = None,
 ) -> str:
     """The open-source Flink DDL for a Confluent table: avro-confluent value, and key if any.
 
@@ -213,7 +250,8 @@ def flink_ddl(
     'changelog.mode' = 'append') use `upsert-kafka`, whose updates are keyed records and
     deletes tombstones, as Confluent writes them. Metadata and computed columns pass as
     declared: Flink reads and writes them, the registered schemas leave them out.
-    `scan_overrides`: the session's `sql.tables.scan.*` settings, as scan option names.
+    `scan_overrides`: the session's `sql.tables.scan.*` settings, as scan option names;
+    `writer`: the statement that will write the table (its transactions are named after it).
     """
     upsert = table.changelog_mode == "upsert"
     if table.changelog_mode == "retract":
@@ -238,8 +276,8 @@ def flink_ddl(
         "connector": "upsert-kafka" if upsert else "kafka",
         "topic": table.name,
         "properties.bootstrap.servers": settings.bootstrap_servers,
-        "properties.isolation.level": "read_committed",
-    }
+        "properties.isolation.level": isolation_level(table),
+    } | sink_options(settings, table, writer)
     if settings.profile is not None:
         options |= settings.profile.flink_kafka_properties()
     if not upsert:  # upsert-kafka always reads the whole changelog

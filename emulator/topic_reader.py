@@ -34,7 +34,8 @@ class TopicNotFound(CcflinkError):
 
 
 class AvroTopicReader:
-    """Reads a topic from the beginning; `poll` returns what arrived since the last call.
+    """Reads a topic from the beginning, committed records only; `poll` returns what arrived
+    since the last call.
 
     `start_offsets` (partition -> offset) starts there instead, to read only what arrived after
     they were taken (`EndOffsets.partitions`); a partition not in it starts at its beginning,
@@ -55,6 +56,9 @@ class AvroTopicReader:
                 "bootstrap.servers": bootstrap_servers,
                 "group.id": f"ccflink-reader-{uuid.uuid4().hex[:8]}",  # assigned, never joined
                 "enable.auto.commit": False,
+                # Only what committed transactions wrote, as Flink reads: statements write
+                # exactly-once, and an aborted attempt's rows are not results.
+                "isolation.level": "read_committed",
                 # A start offset past the end (the topic made again since): from its beginning.
                 "auto.offset.reset": "earliest",
                 "logger": LOG,

@@ -3,8 +3,9 @@ port, so `FlinkRest` runs as it does against Flink and the requests checked are 
 
 It answers what stopping a job with a savepoint takes: `POST /jobs/<id>/stop` (a trigger id),
 `GET /jobs/<id>/savepoints/<trigger>` (IN_PROGRESS for `polls_before_done` polls, then the
-`savepoint` answer) and `GET /jobs/<id>` (the job's `states`, RUNNING until the savepoint is
-done, then FINISHED). Unknown jobs get Flink's 404 with an `errors` list.
+`savepoint` answer), `GET /jobs/<id>` (the job's `states`, RUNNING until the savepoint is
+done, then FINISHED), `GET /jobs` (the one job) and `GET /jobs/<id>/exceptions` (its
+`exception_entries`). Unknown jobs get Flink's 404 with an `errors` list.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class FakeFlink:
         default_factory=lambda: {"location": "file:/state/savepoints/savepoint-a1b2c3-1"}
     )
     requests: list[Request] = field(default_factory=list)
+    exception_entries: list[dict[str, Any]] = field(default_factory=list)  # newest first
     _polls: int = 0
 
     def __post_init__(self) -> None:
@@ -50,6 +52,8 @@ class FakeFlink:
     def answer(self, method: str, path: str, body: Any) -> tuple[int, Any]:
         self.requests.append(Request(method, path, body))
         parts = path.strip("/").split("/")
+        if (method, parts) == ("GET", ["jobs"]):
+            return 200, {"jobs": [{"id": self.job_id, "status": self._state()}]}
         if parts[:2] != ["jobs", self.job_id]:
             return 404, {"errors": [f"Job {parts[1] if len(parts) > 1 else ''} not found"]}
         match method, parts[2:]:
@@ -61,9 +65,13 @@ class FakeFlink:
                     return 200, {"status": {"id": "IN_PROGRESS"}, "operation": None}
                 return 200, {"status": {"id": "COMPLETED"}, "operation": self.savepoint}
             case "GET", []:
-                done = self._polls > self.polls_before_done
-                return 200, {"jid": self.job_id, "state": "FINISHED" if done else "RUNNING"}
+                return 200, {"jid": self.job_id, "state": self._state()}
+            case "GET", ["exceptions"]:
+                return 200, {"exceptionHistory": {"entries": self.exception_entries}}
         return 404, {"errors": ["Not found: " + path]}
+
+    def _state(self) -> str:
+        return "FINISHED" if self._polls > self.polls_before_done else "RUNNING"
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self

@@ -214,7 +214,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     for verb, verb_handler, text in (
         ("describe", "sql_commands:cmd_statement_describe", "one statement in full"),
-        ("stop", "sql_commands:cmd_statement_stop", "stop a running statement (cancels its job)"),
+        (
+            "stop",
+            "sql_commands:cmd_statement_stop",
+            "stop a running statement with a savepoint (resume continues from it)",
+        ),
+        (
+            "resume",
+            "sql_commands:cmd_statement_resume",
+            "continue a stopped statement from its savepoint",
+        ),
         (
             "drain",
             "sql_commands:cmd_statement_drain",
@@ -226,6 +235,25 @@ def build_parser() -> argparse.ArgumentParser:
         parser_for_verb = statement_commands.add_parser(verb, help=text)
         parser_for_verb.add_argument("name")
         parser_for_verb.set_defaults(handler=verb_handler)
+    update = statement_commands.add_parser(
+        "update", help="stop or resume a statement (Confluent's update --stopped)"
+    )
+    update.add_argument("name")
+    update.add_argument(
+        "--stopped",
+        required=True,
+        type=_true_or_false,
+        metavar="true|false",
+        help="true: stop it with a savepoint; false: resume it from its savepoint",
+    )
+    update.set_defaults(handler="sql_commands:cmd_statement_update")
+    exception = statement_commands.add_parser("exception", help="a statement's failures")
+    exception_commands = exception.add_subparsers(dest="exception_command", required=True)
+    exception_list = exception_commands.add_parser(
+        "list", help="the failures of a statement's job, newest first"
+    )
+    exception_list.add_argument("name")
+    exception_list.set_defaults(handler="sql_commands:cmd_statement_exceptions")
 
     connection = flink.add_parser("connection", help="connections to model endpoints")
     connection_commands = connection.add_subparsers(dest="connection_command", required=True)
@@ -262,3 +290,10 @@ def handler(args: argparse.Namespace) -> Callable[[Settings, argparse.Namespace]
     """The function that runs the parsed command."""
     module, _, function = args.handler.partition(":")
     return getattr(importlib.import_module(f"emulator.cli.{module}"), function)
+
+
+def _true_or_false(value: str) -> bool:
+    """`--stopped=true|false`, as the confluent CLI spells booleans."""
+    if value.lower() not in {"true", "false"}:
+        raise argparse.ArgumentTypeError(f"give true or false, not {value!r}")
+    return value.lower() == "true"

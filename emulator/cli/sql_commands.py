@@ -1,5 +1,5 @@
 """`ccflink sql`, `ccflink flink shell` and `ccflink flink statement ...`: statements run,
-listed, stopped."""
+listed, stopped, resumed, drained, their failures shown."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import argparse
 import contextlib
 import sys
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from emulator.catalog import Catalog
@@ -90,15 +91,43 @@ def cmd_statement_stop(settings: Settings, args: argparse.Namespace) -> int:
         statements.delete(catalog, rest, args.name)
         say(f"Deleted statement {args.name!r}.")
     else:
-        record = statements.stop(catalog, rest, args.name)
-        say(f"Statement {args.name!r}: {record.status}.")
+        record = statements.stop(catalog, rest, settings, args.name)
+        say(f"Statement {args.name!r}: {record.status}. {record.detail or ''}".rstrip())
+    return 0
+
+
+def cmd_statement_resume(settings: Settings, args: argparse.Namespace) -> int:
+    record = Session(settings, say).resume(args.name)
+    say(f"Statement {args.name!r}: {record.status}. {record.detail}")
+    return 0
+
+
+def cmd_statement_update(settings: Settings, args: argparse.Namespace) -> int:
+    """`update NAME --stopped=true|false`: Confluent's other spelling of stop and resume."""
+    if not args.stopped:
+        return cmd_statement_resume(settings, args)
+    catalog, rest = _statements(settings)
+    record = statements.stop(catalog, rest, settings, args.name)
+    say(f"Statement {args.name!r}: {record.status}. {record.detail or ''}".rstrip())
+    return 0
+
+
+def cmd_statement_exceptions(settings: Settings, args: argparse.Namespace) -> int:
+    catalog, rest = _statements(settings)
+    failures = statements.exceptions(catalog, rest, args.name)
+    rows = [
+        (datetime.fromtimestamp(f.timestamp_ms / 1000, UTC).isoformat(timespec="seconds"), why)
+        for f in failures
+        for why in [f.message]
+    ]
+    say(format_rows(["Timestamp", "Exception"], rows) if rows else "No exceptions.")
     return 0
 
 
 def cmd_statement_drain(settings: Settings, args: argparse.Namespace) -> int:
     catalog, rest = _statements(settings)
     statements.refresh(catalog, rest)
-    record = statements.drain(catalog, rest, args.name, settings.savepoints_dir)
+    record = statements.drain(catalog, rest, settings, args.name)
     say(f"Statement {args.name!r}: {record.status}. {record.detail}")
     return 0
 

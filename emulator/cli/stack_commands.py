@@ -16,11 +16,13 @@ from emulator.demo import pipeline
 from emulator.demo.model import ensure_model
 from emulator.monitor import Snapshot
 from emulator.process import ManagedProcess
+from emulator.sql import recovery
 
 
 def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
     started = time.monotonic()
     stack.up(settings, say, prepare_model=ensure_model)
+    recovery.recover(settings, say)
     say(f"Stack ready in {time.monotonic() - started:.0f} s.")
     if args.demo:
         run_demo(settings, args, started)
@@ -65,6 +67,8 @@ def _watch_live(settings: Settings, watch: pipeline.ArrivalWatch) -> None:
 
 
 def cmd_down(settings: Settings, _args: argparse.Namespace) -> int:
+    if recovery.suspend(settings, say):
+        say("Running statements stopped with savepoints; `ccflink up` resumes them.")
     stopped = stack.down(settings)
     say(f"Stopped: {', '.join(stopped)}" if stopped else "Nothing was running.")
     return 0

@@ -85,7 +85,7 @@ def finish_replay(
     for entry in holding_back(catalog, rest, tables):
         say(f"==> Draining statement {entry.name} once it has read every record")
         wait_until_read(rest, entry)
-        drained.append(statements.drain(catalog, rest, entry.name, settings.savepoints_dir))
+        drained.append(statements.drain(catalog, rest, settings, entry.name))
         say(f"  {entry.name}: {drained[-1].status}. {drained[-1].detail}")
     return drained
 
@@ -110,7 +110,7 @@ def unscored_lines(
     if predictions == transactions:
         return []
     waiting = transactions - predictions
-    [total] = EndOffsets(settings.bootstrap_servers).totals([JOIN_TABLE]).values()
+    [total] = EndOffsets(settings.bootstrap_servers).committed([JOIN_TABLE]).values()
     joined = max(0, (total or 0) - joined_before)
     held = min(waiting, max(0, transactions - joined))
     earlier = f", {joined_before:,} of them an earlier replay's" if joined_before else ""

@@ -120,16 +120,21 @@ class TopicsBefore:
     there, and where what this run produces starts. A topic that did not exist has none."""
 
     partitions: dict[str, dict[int, int]]
+    # Committed records of the topics statements write (their offsets count markers too).
+    committed: dict[str, int | None] = field(default_factory=dict)
 
     def records(self, topic: str) -> int:
+        if topic in self.committed:
+            return self.committed[topic] or 0
         return sum(self.partitions.get(topic, {}).values())
 
 
 def topics_before(settings: Settings) -> TopicsBefore:
-    """End offsets of the sources, the join and the predictions: one metadata request and one
-    ListOffsets, nothing read."""
+    """End offsets of the sources, the join and the predictions, and the records the statements
+    committed to the last two (read, since their offsets also count transaction markers)."""
     topics = [*SOURCE_TOPICS, JOIN_TABLE, PREDICTIONS_TOPIC]
-    return TopicsBefore(EndOffsets(settings.bootstrap_servers).partitions(topics))
+    offsets = EndOffsets(settings.bootstrap_servers)
+    return TopicsBefore(offsets.partitions(topics), offsets.committed(topics[2:]))
 
 
 def dataset_rows(data_dir: Path | None, rows: int, split: Split | None = None) -> int | None:

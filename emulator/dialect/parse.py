@@ -23,11 +23,15 @@ from emulator.dialect.catalog_statements import (
 )
 from emulator.dialect.refusals import refusal
 from emulator.dialect.statements import CreateModel, CreateTable, Passthrough, SetOption, parse
-from emulator.dialect.text import DialectError, scan
+from emulator.dialect.text import DialectError, scan, unquote
 
 # A query that returns rows to the client rather than writing a table.
 _QUERY = re.compile(r"(?is)^[\s(]*(SELECT|WITH|VALUES)\b")
 _JOB = re.compile(r"(?is)^(INSERT|EXECUTE)\b")
+# The table an INSERT writes: `INSERT INTO t`, `INSERT OVERWRITE t`, a quoted or dotted name.
+_INSERT_TARGET = re.compile(
+    r"(?is)\bINSERT\s+(?:INTO|OVERWRITE)\s+((?:`(?:[^`]|``)+`|[\w$]+)(?:\.(?:`(?:[^`]|``)+`|[\w$]+))*)"
+)
 _ROW_LIMIT = re.compile(r"(?is)\b(?:LIMIT\s+(\d+)|FETCH\s+(?:FIRST|NEXT)\s+(\d+)\s+ROWS?\s+ONLY)\b")
 
 
@@ -36,6 +40,15 @@ class Insert:
     """INSERT INTO or EXECUTE STATEMENT SET: a long-running job writing tables."""
 
     text: str
+
+    @property
+    def targets(self) -> list[str]:
+        """The tables the job writes, in order (a statement set writes several)."""
+        code = {index for index, _char, _depth in scan(self.text)}
+        names = [
+            unquote(m.group(1)) for m in _INSERT_TARGET.finditer(self.text) if m.start() in code
+        ]
+        return list(dict.fromkeys(names))
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,12 @@ JOBMANAGER = "flink-jobmanager"
 TASKMANAGER = "flink-taskmanager"
 TASK_SLOTS = 12
 
+# How often statements checkpoint, and so commit what they wrote to Kafka. Confluent Cloud
+# commits about every minute; locally a user waits for results, so 5 s: each statement of a
+# chain (join -> scoring) adds up to one interval before its output is visible to a
+# read-committed reader, and a checkpoint of this pipeline's state costs milliseconds.
+CHECKPOINT_INTERVAL = "5 s"
+
 
 def flink_home() -> Path:
     """The Flink distribution inside the PyFlink package (bin/, lib/, opt/)."""
@@ -52,6 +58,35 @@ def _set(config: dict[str, Any], dotted: str, value: Any) -> None:
     node[leaf] = value
 
 
+def fault_tolerance(settings: Settings) -> dict[str, Any]:
+    """What makes statements survive faults, as every job gets it (FLINK_PROPERTIES and SET
+    override each key): periodic exactly-once checkpoints kept on local disk, retained when a
+    job is cancelled (so `up` can bring it back), and restarts with exponential back-off that
+    never give up, as Confluent keeps a statement running through task failures.
+    """
+    return {
+        "execution.checkpointing.interval": CHECKPOINT_INTERVAL,
+        "execution.checkpointing.mode": "EXACTLY_ONCE",
+        "execution.checkpointing.dir": settings.checkpoints_dir.resolve().as_uri(),
+        "execution.checkpointing.savepoint-dir": settings.savepoints_dir.resolve().as_uri(),
+        "execution.checkpointing.externalized-checkpoint-retention": "RETAIN_ON_CANCELLATION",
+        "execution.checkpointing.num-retained": 2,
+        "restart-strategy.type": "exponential-delay",
+        "restart-strategy.exponential-delay.initial-backoff": "1 s",
+        "restart-strategy.exponential-delay.max-backoff": "30 s",
+        "restart-strategy.exponential-delay.backoff-multiplier": 2.0,
+        "restart-strategy.exponential-delay.reset-backoff-threshold": "5 min",
+    }
+
+
+def job_settings(settings: Settings) -> dict[str, str]:
+    """The fault-tolerance keys a client sets on each job, after FLINK_PROPERTIES: a job's own
+    configuration wins over the cluster's, so the cluster's overrides must reach it this way."""
+    chosen = fault_tolerance(settings)
+    user = flink_properties(config.flink_properties_text())
+    return {key: str(user.get(key, value)) for key, value in chosen.items()}
+
+
 def overrides(settings: Settings) -> dict[str, Any]:
     host = settings.host
     state = settings.state_dir / "flink"
@@ -74,9 +109,12 @@ def overrides(settings: Settings) -> dict[str, Any]:
         "python.client.executable": settings.python,
         "io.tmp.dirs": str(state / "tmp"),
         "web.tmpdir": str(state / "web"),
-        "execution.checkpointing.dir": f"file://{state / 'checkpoints'}",
         "parallelism.default": 1,
-    }
+        # A TaskManager that dies is noticed in seconds (two failed heartbeats), not after
+        # the 50 s default timeout, so its jobs restart as soon as the supervisor replaces it.
+        "heartbeat.interval": 2000,
+        "heartbeat.timeout": 20000,
+    } | fault_tolerance(settings)
 
 
 def flink_properties(text: str) -> dict[str, Any]:
@@ -114,8 +152,10 @@ def write_config(settings: Settings) -> Path:
     target = conf_dir(settings)
     user_properties = flink_properties(config.flink_properties_text())
     write_flink_conf(target, overrides(settings) | user_properties)
-    for folder in ("tmp", "web", "checkpoints"):
+    for folder in ("tmp", "web"):
         (settings.state_dir / "flink" / folder).mkdir(parents=True, exist_ok=True)
+    for folder in (settings.checkpoints_dir, settings.savepoints_dir):
+        folder.mkdir(parents=True, exist_ok=True)
     return target
 
 
@@ -135,13 +175,11 @@ def is_ready(settings: Settings) -> bool:
 def start(settings: Settings) -> list[ManagedProcess]:
     write_config(settings)
     bin_dir = flink_home() / "bin"
-    env = _env(settings)
     jobmanager = ManagedProcess(JOBMANAGER, settings)
-    jobmanager.start(["bash", str(bin_dir / "jobmanager.sh"), "start-foreground"], env)
+    jobmanager.start(["bash", str(bin_dir / "jobmanager.sh"), "start-foreground"], _env(settings))
     # The TaskManager retries its registration until the JobManager answers, so both JVMs
     # can warm up at once.
-    taskmanager = ManagedProcess(TASKMANAGER, settings)
-    taskmanager.start(["bash", str(bin_dir / "taskmanager.sh"), "start-foreground"], env)
+    taskmanager = start_taskmanager(settings)
     jobmanager.wait_ready(
         lambda: requests.get(f"{settings.flink_rest_url}/config", timeout=2).ok,
         timeout=90,
@@ -151,3 +189,11 @@ def start(settings: Settings) -> list[ManagedProcess]:
         lambda: is_ready(settings), timeout=90, what="a TaskManager registered with slots"
     )
     return [jobmanager, taskmanager]
+
+
+def start_taskmanager(settings: Settings) -> ManagedProcess:
+    """Start the TaskManager (unless it runs) with the configuration `start` wrote."""
+    taskmanager = ManagedProcess(TASKMANAGER, settings)
+    script = flink_home() / "bin" / "taskmanager.sh"
+    taskmanager.start(["bash", str(script), "start-foreground"], _env(settings))
+    return taskmanager

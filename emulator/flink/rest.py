@@ -1,10 +1,11 @@
-"""The few calls to Flink's REST API that statements need: job state, failure cause, stop,
-drain."""
+"""The few calls to Flink's REST API that statements need: job state, failures, stop with
+a savepoint (drained or not), the jobs the cluster knows."""
 
 from __future__ import annotations
 
 import re
 import time
+from dataclasses import dataclass
 
 import requests
 
@@ -18,7 +19,7 @@ _JAVA_PACKAGES = ("java.", "javax.", "org.", "com.", "Caused by: java.", "Caused
 STATUS_BY_JOB_STATE = {
     "INITIALIZING": "PENDING",
     "CREATED": "PENDING",
-    "RESTARTING": "PENDING",
+    "RESTARTING": "DEGRADED",
     "RECONCILING": "PENDING",
     "RUNNING": "RUNNING",
     "FAILING": "FAILING",
@@ -49,22 +50,14 @@ class FlinkRest:
         return response.json().get("state")
 
     def failure(self, job_id: str) -> str | None:
-        """Why a job failed, in one line, as Confluent shows a failed statement's detail.
-
-        A Python function's error is inside the Java stack trace; its own line (a Python
-        exception class, not a Java one) says more than the Java wrapper around it.
-        """
+        """Why a job failed, in one line, as Confluent shows a failed statement's detail."""
         response = requests.get(f"{self.url}/jobs/{job_id}/exceptions", timeout=5)
         if not response.ok:
             return None
         data = response.json()
         entries = (data.get("exceptionHistory") or {}).get("entries") or []
         text = data.get("root-exception") or (entries[0].get("stacktrace", "") if entries else "")
-        lines = [line.strip() for line in text.splitlines()]
-        exceptions = [line for line in lines if _EXCEPTION_LINE.match(line)]
-        python = [line for line in exceptions if not line.startswith(_JAVA_PACKAGES)]
-        chosen = (python or exceptions or [line for line in lines if line] or [None])[-1]
-        return chosen[:1000] if chosen else None
+        return _why(text) or None
 
     def metrics(self, job_id: str, marker: str) -> dict[str, float]:
         """Operator metrics whose name contains `marker`, summed over subtasks, by short name.
@@ -122,36 +115,76 @@ class FlinkRest:
             state = self.job_state(job_id)
         return state
 
-    def drain(self, job_id: str, target_directory: str, wait_seconds: float = 300.0) -> str:
-        """Stop a job with a savepoint after advancing its watermark to the end (`flink stop
-        --drain`): every timer fires, so every row it holds back for the watermark (a LEFT
-        interval join's unmatched rows) is emitted first. Returns the savepoint's location.
+    def stop_with_savepoint(
+        self, job_id: str, target_directory: str, *, drain: bool, wait_seconds: float = 300.0
+    ) -> str:
+        """Stop a job with a savepoint (`flink stop`); returns the savepoint's location.
 
-        Flink answers the stop request with a trigger id at once; the savepoint is done when
-        the trigger's status is COMPLETED, with a location or a failure cause.
+        The savepoint is synchronous with the stop: Kafka sinks commit what they wrote before
+        the job ends, so a statement resumed from it neither loses nor repeats a record.
+        `drain` first advances the watermark to the end (`flink stop --drain`): every timer
+        fires, so every row held back for the watermark (a LEFT interval join's unmatched
+        rows) is emitted, and the job cannot be resumed. Flink answers the stop request with
+        a trigger id at once; the savepoint is done when the trigger's status is COMPLETED,
+        with a location or a failure cause.
         """
         response = requests.post(
             f"{self.url}/jobs/{job_id}/stop",
-            json={"drain": True, "targetDirectory": target_directory},
+            json={"drain": drain, "targetDirectory": target_directory},
             timeout=10,
         )
         if not response.ok:
-            raise SavepointError(f"Flink refused to drain job {job_id}: {_errors(response)}")
+            raise SavepointError(
+                f"Flink refused to stop job {job_id} with a savepoint: {_errors(response)}"
+            )
         trigger = response.json()["request-id"]
         deadline = time.monotonic() + wait_seconds
         while True:
             status = requests.get(f"{self.url}/jobs/{job_id}/savepoints/{trigger}", timeout=5)
             if not status.ok:
-                raise SavepointError(f"draining job {job_id}: {_errors(status)}")
+                raise SavepointError(f"stopping job {job_id}: {_errors(status)}")
             body = status.json()
             if body["status"]["id"] == "COMPLETED":
                 return _savepoint_location(job_id, body.get("operation") or {})
             if time.monotonic() > deadline:
                 raise SavepointError(
-                    f"job {job_id} was not drained after {wait_seconds:.0f} s "
-                    f"(its savepoint is still in progress); `ccflink logs flink-jobmanager`"
+                    f"job {job_id} was not stopped after {wait_seconds:.0f} s (its savepoint "
+                    "is still in progress); `ccflink logs flink-jobmanager`"
                 )
             time.sleep(SAVEPOINT_POLL_SECONDS)
+
+    def job_ids(self) -> set[str]:
+        """Every job the cluster knows, whatever its state."""
+        response = requests.get(f"{self.url}/jobs", timeout=5)
+        response.raise_for_status()
+        return {job["id"] for job in response.json().get("jobs", [])}
+
+    def exceptions(self, job_id: str) -> list[JobException]:
+        """The job's failures, newest first, each as its time and the line that says why."""
+        response = requests.get(f"{self.url}/jobs/{job_id}/exceptions", timeout=5)
+        if not response.ok:
+            return []
+        entries = (response.json().get("exceptionHistory") or {}).get("entries") or []
+        return [
+            JobException(int(entry.get("timestamp") or 0), _why(entry.get("stacktrace") or ""))
+            for entry in entries
+        ]
+
+
+@dataclass(frozen=True)
+class JobException:
+    timestamp_ms: int
+    message: str
+
+
+def _why(stacktrace: str) -> str:
+    """The line of a Java stack trace that says what went wrong; a Python function's own error
+    (a Python exception class, not a Java one) says more than the Java wrapper around it."""
+    lines = [line.strip() for line in stacktrace.splitlines()]
+    exceptions = [line for line in lines if _EXCEPTION_LINE.match(line)]
+    python = [line for line in exceptions if not line.startswith(_JAVA_PACKAGES)]
+    chosen = (python or exceptions or [line for line in lines if line] or [""])[-1]
+    return chosen[:1000]
 
 
 def _errors(response: requests.Response) -> str:
@@ -169,5 +202,5 @@ def _savepoint_location(job_id: str, operation: dict) -> str:
     failure = operation.get("failure-cause")
     if failure is not None or not operation.get("location"):
         cause = (failure or {}).get("stack-trace") or "no location reported"
-        raise SavepointError(f"the savepoint draining job {job_id} failed: {cause.splitlines()[0]}")
+        raise SavepointError(f"the savepoint stopping job {job_id} failed: {cause.splitlines()[0]}")
     return operation["location"]

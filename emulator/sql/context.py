@@ -25,7 +25,24 @@ class Context:
     parallelism: int = 1  # the current statement's; its ML_PREDICT calls may raise it
     # ML_PREDICT functions registered in Flink, by function name, for error messages.
     predict_functions: dict[str, ModelVersion] = field(default_factory=dict)
+    # The session's SET options, kept with each statement so it can be submitted again.
+    options: dict[str, str] = field(default_factory=dict)
+    # The savepoint or checkpoint the next job starts from (a statement resumed or recovered).
+    restore_from: str | None = None
 
     def define(self, table: TableEntry, *, replace: bool = False) -> None:
         """Declare a catalog table to Flink with this session's scan options."""
         self.flink.define(table, self.scan_overrides, replace=replace)
+
+    def submit(self, name: str, sql: str, targets: list[str]) -> str:
+        """Submit a statement's job writing `targets`, from `restore_from` if set; its job id.
+
+        The target tables are declared again first, their Kafka transactions named after the
+        statement, so its exactly-once sinks never fence another statement's.
+        """
+        for target in targets:
+            if target in self.catalog.tables:
+                self.flink.define(
+                    self.catalog.tables[target], self.scan_overrides, replace=True, writer=name
+                )
+        return self.flink.submit(name, sql, self.parallelism, restore_from=self.restore_from)

@@ -20,7 +20,7 @@ from emulator.catalog import TableEntry
 from emulator.config import Settings
 from emulator.dialect.statements import ColumnDef
 from emulator.dialect.text import quote_identifier
-from emulator.flink.cluster import connector_jars
+from emulator.flink.cluster import connector_jars, job_settings
 
 # Python functions must run in the TaskManager's own Python workers, not inside this client
 # (PyFlink's "loopback" mode), or every job dies when the submitting process exits.
@@ -37,6 +37,10 @@ CONFLUENT_SESSION_DEFAULTS = {
     ),
     "table.exec.source.idle-timeout": "15 s",
 }
+
+
+CHECKPOINT_INTERVAL_KEY = "execution.checkpointing.interval"
+RESTORE_KEY = "execution.state-recovery.path"
 
 
 def flink_detail(message: str) -> str:
@@ -80,6 +84,8 @@ def _create(settings: Settings) -> TableEnvironment:
     config.set("pipeline.object-reuse", "true")
     for key, value in CONFLUENT_SESSION_DEFAULTS.items():
         config.set(key, value)
+    for key, value in job_settings(settings).items():
+        config.set(key, value)
     return t_env
 
 
@@ -98,12 +104,18 @@ class FlinkEnvironment:
         return self.t_env.execute_sql(sql)
 
     def define(
-        self, table: TableEntry, scan_overrides: dict[str, str], *, replace: bool = False
+        self,
+        table: TableEntry,
+        scan_overrides: dict[str, str],
+        *,
+        replace: bool = False,
+        writer: str | None = None,
     ) -> None:
-        """(Re)declare a catalog table to this session's Flink catalog."""
+        """(Re)declare a catalog table to this session's Flink catalog; `writer`: the statement
+        about to write it."""
         if replace:
             self.drop(table.name)
-        self.t_env.execute_sql(tables.flink_ddl(self.settings, table, scan_overrides))
+        self.t_env.execute_sql(tables.flink_ddl(self.settings, table, scan_overrides, writer))
 
     def drop(self, name: str) -> None:
         self.t_env.execute_sql(f"DROP TABLE IF EXISTS {quote_identifier(name)}")
@@ -147,9 +159,36 @@ class FlinkEnvironment:
         self.set("parallelism.default", str(parallelism))
         return self.t_env.execute_sql(sql)
 
-    def submit(self, name: str, sql: str, parallelism: int) -> str:
-        """Submit a continuous statement; its job id."""
-        client = self.start(name, sql, parallelism).get_job_client()
+    def start_query(self, name: str, sql: str, parallelism: int) -> Any:
+        """Submit a SELECT whose rows come back to this client; its TableResult.
+
+        Without checkpoints: with them, Flink's collect sink hands a row over only once a
+        checkpoint covers it (exactly-once for the reader), so every result would wait for
+        the interval, and an interactive query is not restarted anyway (as on Confluent).
+        """
+        configuration = self.t_env.get_config().get_configuration()
+        interval = configuration.get_string(CHECKPOINT_INTERVAL_KEY, "")
+        configuration.remove_config(CHECKPOINT_INTERVAL_KEY)
+        try:
+            return self.start(name, sql, parallelism)
+        finally:
+            if interval:
+                self.set(CHECKPOINT_INTERVAL_KEY, interval)
+
+    def submit(
+        self, name: str, sql: str, parallelism: int, *, restore_from: str | None = None
+    ) -> str:
+        """Submit a continuous statement, from a savepoint or retained checkpoint if given;
+        its job id."""
+        if restore_from is None:
+            result = self.start(name, sql, parallelism)
+        else:
+            self.set(RESTORE_KEY, restore_from)
+            try:
+                result = self.start(name, sql, parallelism)
+            finally:
+                self.t_env.get_config().get_configuration().remove_config(RESTORE_KEY)
+        client = result.get_job_client()
         return str(client.get_job_id()) if client is not None else "?"
 
     def register_function(self, name: str, function: Any) -> None:

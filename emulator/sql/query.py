@@ -164,7 +164,7 @@ def run_query(
     flink: FlinkEnvironment, text: str, name: str, limits: SelectLimits, parallelism: int
 ) -> StatementResult:
     """Submit the query, read changes on a thread until a limit, cancel the job."""
-    result = flink.start(name, returnable(flink, text), parallelism)
+    result = flink.start_query(name, returnable(flink, text), parallelism)
     client = result.get_job_client()
     job_id = str(client.get_job_id()) if client is not None else None
     table = ResultTable(list(result.get_resolved_schema().get_column_names()))

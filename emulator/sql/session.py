@@ -17,11 +17,13 @@ from confluent_kafka.schema_registry.error import SchemaRegistryError
 
 from common.errors import CcflinkError
 from emulator import inferred_tables
-from emulator.catalog import Catalog
+from emulator.catalog import Catalog, StatementRecord
 from emulator.config import Settings
 from emulator.dialect.parse import Query, parse_statement, statement_kind
 from emulator.dialect.splitter import Statement, split_statements
+from emulator.dialect.statements import SetOption
 from emulator.dialect.text import DialectError
+from emulator.flink.rest import FlinkRest
 from emulator.kafka import broker
 from emulator.kafka.login import check_login
 from emulator.process import ServiceError
@@ -32,6 +34,7 @@ from emulator.sql.errors import StatementError
 from emulator.sql.executors import EXECUTORS
 from emulator.sql.query import RowCallback, SelectLimits, run_query
 from emulator.sql.result import StatementResult
+from emulator.sql.statements import StatementStateError
 
 # Failures of the services a statement talks to (broker, registry, endpoint): an outage to
 # report, not a bug in ccflink.
@@ -113,8 +116,57 @@ class Session:
                 f"{where}: {_first_line(statement.text)}\n  {prefix}{detail}"
             ) from None
         status = "RUNNING" if result.job_id else "COMPLETED"
-        statements.record(context.catalog, name, statement.text, status, job_id=result.job_id)
+        statements.record(
+            context.catalog,
+            name,
+            statement.text,
+            status,
+            job_id=result.job_id,
+            options=context.options if result.job_id else None,
+        )
         return replace(result, name=name)
+
+    def resume(self, name: str) -> StatementRecord:
+        """Continue a stopped statement from its savepoint (Confluent's `statement resume`), or
+        bring back one whose job the cluster lost from its retained checkpoint.
+
+        Its SQL runs again with the SET options it was submitted with and the same name (so
+        its Kafka transactions, named after it, are the ones its last run left); Flink
+        restores every operator's state, the source offsets with it.
+        """
+        context = self.context
+        entry = statements.get(context.catalog, name)
+        running = entry.status in statements.LIVE and statements.job_running(
+            FlinkRest(context.settings.flink_rest_url), entry
+        )
+        if entry.status != "STOPPED" and (entry.status not in statements.LIVE or running):
+            raise StatementStateError(
+                f"statement {name!r} is {entry.status}: only a stopped statement can be resumed"
+            )
+        restore = statements.restore_point(context.settings, entry)
+        if restore is None:
+            raise StatementStateError(
+                f"statement {name!r} has no savepoint or checkpoint to continue from: started "
+                "again it would process its input again. Submit its SQL again for that "
+                "(`ccflink flink statement describe` shows it)."
+            )
+        for key, value in entry.options.items():
+            EXECUTORS["SET"](context, SetOption(key, value), name)
+        context.parallelism, context.restore_from = 1, restore
+        try:
+            parsed = parse_statement(entry.sql)
+            result = EXECUTORS[statement_kind(parsed)](context, parsed, name)
+        except Exception as error:
+            detail, origin = self._explain(error)
+            if origin is None:
+                raise
+            raise StatementError(f"resuming {name!r} from {restore}\n  {detail}") from None
+        finally:
+            context.restore_from = None
+        entry.job_id, entry.status, entry.restore_point = result.job_id, "RUNNING", None
+        entry.detail = f"Resumed from {restore}"
+        context.catalog.save()
+        return entry
 
     def _explain(self, error: Exception) -> tuple[str, str | None]:
         """What to say about a failure, and where it came from (None: a bug, re-raised)."""

@@ -1,21 +1,28 @@
 """Statements as Confluent lists them: named, recorded in the catalog, as alive as their job.
 
-`list`, `describe`, `stop`, `drain` and `delete` of `ccflink flink statement` and the
-workspace read and change statements here.
+`list`, `describe`, `exception list`, `stop`, `drain` and `delete` of `ccflink flink
+statement` and the workspace read and change statements here; `resume` and the recovery at
+`up` are the session's (`session.py`, `recovery.py`), since they submit statements again.
 """
 
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 
 from common.errors import CcflinkError
 from emulator.catalog import Catalog, CatalogError, StatementRecord
-from emulator.flink.rest import STATUS_BY_JOB_STATE, FlinkRest
+from emulator.config import Settings
+from emulator.flink.checkpoints import retained_checkpoint
+from emulator.flink.rest import STATUS_BY_JOB_STATE, FlinkRest, JobException, SavepointError
 
-LIVE = {"PENDING", "RUNNING", "FAILING", "STOPPING"}
+# Statements meant to be running: their job runs, restarts, or is to be brought back.
+LIVE = {"PENDING", "RUNNING", "DEGRADED", "FAILING", "STOPPING"}
+# A running statement that failed and restarted this recently is DEGRADED, as Confluent shows
+# one that "has frequently restarted recently".
+DEGRADED_WINDOW_S = 120.0
 # Blanks and comments before a statement's first keyword.
 _LEADING_COMMENTS = r"(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*"
 
@@ -36,6 +43,7 @@ def record(
     status: str,
     job_id: str | None = None,
     detail: str | None = None,
+    options: dict[str, str] | None = None,
 ) -> None:
     catalog.statements[name] = StatementRecord(
         name=name,
@@ -44,12 +52,18 @@ def record(
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         job_id=job_id,
         detail=detail,
+        options=dict(options or {}),
     )
     catalog.save()
 
 
 def refresh(catalog: Catalog, rest: FlinkRest) -> list[StatementRecord]:
-    """Update running statements from their jobs; a job the cluster forgot is STOPPED."""
+    """Update live statements from their jobs.
+
+    A statement whose job failed and restarted within DEGRADED_WINDOW_S is DEGRADED, its
+    detail the last failure. A job the cluster no longer knows (the JobManager restarted) keeps
+    its statement's status: it was meant to run, and `ccflink up` brings it back.
+    """
     changed = False
     for entry in catalog.statements.values():
         if entry.job_id is None or entry.status not in LIVE:
@@ -58,9 +72,15 @@ def refresh(catalog: Catalog, rest: FlinkRest) -> list[StatementRecord]:
             state = rest.job_state(entry.job_id)
         except OSError:
             continue  # cluster down: keep the last known status
-        status = STATUS_BY_JOB_STATE.get(state or "", "STOPPED")
+        if state is None:
+            continue
+        status = STATUS_BY_JOB_STATE.get(state, "STOPPED")
         if status == "FAILED" and entry.detail is None:
             entry.detail = rest.failure(entry.job_id)
+        if status in {"RUNNING", "DEGRADED"}:
+            recent = _recent_failure(rest, entry.job_id)
+            if recent is not None:
+                status, entry.detail = "DEGRADED", f"restarting after: {recent.message}"
         if status != entry.status:
             entry.status = status
             changed = True
@@ -69,22 +89,50 @@ def refresh(catalog: Catalog, rest: FlinkRest) -> list[StatementRecord]:
     return sorted(catalog.statements.values(), key=lambda r: r.created_at)
 
 
+def _recent_failure(rest: FlinkRest, job_id: str) -> JobException | None:
+    failures = rest.exceptions(job_id)
+    if failures and time.time() - failures[0].timestamp_ms / 1000 < DEGRADED_WINDOW_S:
+        return failures[0]
+    return None
+
+
 def get(catalog: Catalog, name: str) -> StatementRecord:
     if name not in catalog.statements:
         raise CatalogError(f"statement {name!r} does not exist; `ccflink flink statement list`")
     return catalog.statements[name]
 
 
-def stop(catalog: Catalog, rest: FlinkRest, name: str) -> StatementRecord:
+def stop(catalog: Catalog, rest: FlinkRest, settings: Settings, name: str) -> StatementRecord:
+    """Stop a statement so that `resume` continues it where it stopped, as Confluent's `stop`.
+
+    Flink's stop-with-savepoint commits the Kafka transactions of the last records first; a
+    job that cannot take one (restarting after failures) is cancelled, and its latest retained
+    checkpoint is where it resumes from.
+    """
     entry = get(catalog, name)
     if entry.job_id is not None and entry.status in LIVE:
-        rest.cancel(entry.job_id)
+        entry.restore_point, how = _stop_job(rest, settings, entry.job_id)
+        entry.detail = f"Stopped {how}" if entry.restore_point else "Stopped; nothing to resume"
     entry.status = "STOPPED" if entry.status in LIVE else entry.status
     catalog.save()
     return entry
 
 
-def drain(catalog: Catalog, rest: FlinkRest, name: str, savepoints: Path) -> StatementRecord:
+def _stop_job(rest: FlinkRest, settings: Settings, job_id: str) -> tuple[str | None, str]:
+    """Stop a job; where it can resume from, and how it was stopped, for the user."""
+    if rest.job_state(job_id) == "RUNNING":
+        try:
+            target = settings.savepoints_dir.resolve().as_uri()
+            location = rest.stop_with_savepoint(job_id, target, drain=False)
+            return location, f"with savepoint {location}"
+        except SavepointError:
+            pass  # e.g. a task restarting; its checkpoints still hold its state
+    rest.cancel(job_id)
+    checkpoint = retained_checkpoint(settings, job_id)
+    return checkpoint, f"at its last checkpoint {checkpoint}"
+
+
+def drain(catalog: Catalog, rest: FlinkRest, settings: Settings, name: str) -> StatementRecord:
     """Emit every row the statement holds back for the watermark, then stop it (Flink's
     stop-with-savepoint with drain, the savepoint in `savepoints`).
 
@@ -98,7 +146,8 @@ def drain(catalog: Catalog, rest: FlinkRest, name: str, savepoints: Path) -> Sta
         raise StatementStateError(
             f"statement {name!r} is {entry.status}: only a running statement can be drained"
         )
-    location = rest.drain(entry.job_id, savepoints.resolve().as_uri())
+    target = settings.savepoints_dir.resolve().as_uri()
+    location = rest.stop_with_savepoint(entry.job_id, target, drain=True)
     entry.status = STATUS_BY_JOB_STATE.get(rest.wait_until_stopped(entry.job_id) or "", "STOPPED")
     entry.detail = f"Drained: every row held back for the watermark was emitted ({location})"
     catalog.save()
@@ -119,7 +168,31 @@ def writing_to(catalog: Catalog, table: str) -> list[StatementRecord]:
     ]
 
 
+def job_running(rest: FlinkRest, entry: StatementRecord) -> bool:
+    """Whether the statement's job is on the cluster and not ended (it may be restarting)."""
+    if entry.job_id is None:
+        return False
+    state = rest.job_state(entry.job_id)
+    return state is not None and STATUS_BY_JOB_STATE.get(state) in LIVE
+
+
+def restore_point(settings: Settings, entry: StatementRecord) -> str | None:
+    """Where a statement continues from: the savepoint it was stopped with, else its job's
+    latest retained checkpoint."""
+    if entry.restore_point is not None:
+        return entry.restore_point
+    return None if entry.job_id is None else retained_checkpoint(settings, entry.job_id)
+
+
+def exceptions(catalog: Catalog, rest: FlinkRest, name: str) -> list[JobException]:
+    """The statement's job failures, newest first (`statement exception list`)."""
+    entry = get(catalog, name)
+    return [] if entry.job_id is None else rest.exceptions(entry.job_id)
+
+
 def delete(catalog: Catalog, rest: FlinkRest, name: str) -> None:
-    stop(catalog, rest, name)
+    entry = get(catalog, name)
+    if entry.job_id is not None and entry.status in LIVE:
+        rest.cancel(entry.job_id)
     del catalog.statements[name]
     catalog.save()

@@ -46,6 +46,8 @@ class FakeOffsets:
             for t in topics
         }
 
+    committed = totals  # topics without transaction markers
+
 
 class Demo:
     """run_demo with the cluster faked: what it replayed, followed, said and evaluated."""

@@ -191,7 +191,7 @@ def test_screen_keeps_its_height_whatever_it_shows():
             failed_statements=failed,
             services_down=["model-server (stopped)"],
             dead_letters={"transactions.dead-letter": 3},
-            problems=["topic offsets: timed out"],
+            problems=["topic records: timed out"],
         ),
         WATCHED,
     )
@@ -292,7 +292,7 @@ def test_sampler_computes_rates_between_samples(tmp_path: Path, monkeypatch):
             {**dict.fromkeys(TOPICS, 0), "transactions": 400, "fraud_predictions": None},
         ]
     )
-    monkeypatch.setattr(sampler, "end_offsets", lambda problems: next(totals))
+    monkeypatch.setattr(sampler, "record_counts", lambda problems: next(totals))
     monkeypatch.setattr(sampler, "probe", lambda: Latency())
     monkeypatch.setattr(sampler, "statement_status", lambda problems: ({}, []))
     monkeypatch.setattr(sampler, "services", lambda problems: (5, []))
@@ -323,6 +323,9 @@ def test_statements_come_from_their_jobs_without_writing_the_catalog(tmp_path: P
         def failure(self, job_id: str) -> str:
             return "ValueError: endpoint answered 401"
 
+        def exceptions(self, job_id: str) -> list:
+            return []  # no restarts: a running statement is not DEGRADED
+
     monkeypatch.setattr(monitor, "FlinkRest", FakeRest)
     counts, failed = Sampler(settings(tmp_path), WATCHED).statement_status([])
     assert counts == {"RUNNING": 1, "FAILED": 1}
@@ -335,13 +338,16 @@ def test_unreachable_sources_become_problems_not_crashes(tmp_path: Path, monkeyp
     sampler = Sampler(settings(tmp_path), WATCHED)
 
     class Broken:
-        def totals(self, topics):
+        def update(self, topics):
             raise RuntimeError("KafkaError{code=_TRANSPORT}")
 
-    sampler._offsets = Broken()
+        def close(self) -> None:
+            pass
+
+    sampler._counter = Broken()
     problems: list[str] = []
-    assert sampler.end_offsets(problems) == dict.fromkeys(TOPICS)
-    assert problems == ["topic offsets: KafkaError{code=_TRANSPORT}"]
+    assert sampler.record_counts(problems) == dict.fromkeys(TOPICS)
+    assert problems == ["topic records: KafkaError{code=_TRANSPORT}"]
 
     def failing_open():
         raise TopicNotFound("topic 'fraud_predictions' does not exist")

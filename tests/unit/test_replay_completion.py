@@ -40,7 +40,11 @@ class FakeRest:
             "Source__identities[4].pendingRecords": 0.0,
         }
 
-    def drain(self, job_id: str, target_directory: str) -> str:
+    def exceptions(self, job_id: str) -> list:
+        return []
+
+    def stop_with_savepoint(self, job_id: str, target_directory: str, *, drain: bool) -> str:
+        assert drain, "a replay is finished by a draining stop"
         assert FakeRest.unread[0] == 0, "drained before the sources had read everything"
         FakeRest.drained.append(job_id)
         return f"{target_directory}/savepoint-1"
@@ -50,13 +54,14 @@ class FakeRest:
 
 
 class FakeOffsets:
-    totals_by_topic: ClassVar[dict[str, int | None]] = {}
+    committed_by_topic: ClassVar[dict[str, int | None]] = {}
 
     def __init__(self, bootstrap_servers: str) -> None:
         pass
 
-    def totals(self, topics: list[str]) -> dict[str, int | None]:
-        return {t: FakeOffsets.totals_by_topic.get(t) for t in topics}
+    def committed(self, topics: list[str]) -> dict[str, int | None]:
+        """Records read from the topic: its end offsets would count transaction markers."""
+        return {t: FakeOffsets.committed_by_topic.get(t) for t in topics}
 
 
 @pytest.fixture
@@ -105,7 +110,7 @@ def test_nothing_to_drain_when_the_join_already_completed(settings: Settings) ->
 def test_the_summary_counts_the_rows_the_join_holds_and_names_the_drain(
     settings: Settings,
 ) -> None:
-    FakeOffsets.totals_by_topic = {"transactions_enriched": 1_964}
+    FakeOffsets.committed_by_topic = {"transactions_enriched": 1_964}
     lines = complete.unscored_lines(settings, 2_000, 1_950, drained=False)
     assert lines[0] == (
         "50 transactions have no prediction yet: 36 held in the join (transactions_enriched "
@@ -115,7 +120,7 @@ def test_the_summary_counts_the_rows_the_join_holds_and_names_the_drain(
 
 
 def test_the_summary_after_a_drain_does_not_blame_the_watermark(settings: Settings) -> None:
-    FakeOffsets.totals_by_topic = {"transactions_enriched": 2_000}
+    FakeOffsets.committed_by_topic = {"transactions_enriched": 2_000}
     lines = complete.unscored_lines(settings, 2_000, 1_990, drained=True)
     assert lines[0].startswith("10 transactions have no prediction yet: 0 held in the join")
     assert "none waits for the watermark" in lines[1]

@@ -316,18 +316,35 @@ class FakeTableResult:
         return self.iterator
 
 
+class FakeConfig(dict):
+    """TableConfig and its Configuration, as the engine uses them."""
+
+    def set(self, key: str, value: str) -> None:
+        self[key] = value
+
+    def get_configuration(self) -> FakeConfig:
+        return self
+
+    def get_string(self, key: str, default: str) -> str:
+        return self.get(key, default)
+
+    def remove_config(self, key: str) -> bool:
+        return self.pop(key, None) is not None
+
+
 class FakeEnvironment:
     def __init__(self, result: FakeTableResult) -> None:
         self.result = result
-        self.config: dict[str, str] = {}
+        self.config = FakeConfig()
         self.sql: list[str] = []
+        self.config_at_submit: list[dict[str, str]] = []
 
-    def get_config(self):
-        config = self.config
-        return type("Config", (), {"set": lambda self, k, v: config.__setitem__(k, v)})()
+    def get_config(self) -> FakeConfig:
+        return self.config
 
     def execute_sql(self, sql: str) -> FakeTableResult:
         self.sql.append(sql)
+        self.config_at_submit.append(dict(self.config))
         return self.result
 
 
@@ -376,6 +393,16 @@ def test_select_stops_at_max_rows_and_closes_the_iterator() -> None:
     assert session.context.flink.t_env.sql == ["SELECT k, n FROM t"]
     assert session.context.flink.t_env.config["pipeline.name"].startswith("cli-")
     assert result.summary() == "2 rows; stopped at the limit of 2 rows, job job-1 cancelled"
+
+
+def test_a_select_runs_without_checkpoints_and_the_session_keeps_its_interval() -> None:
+    # With checkpoints, Flink's collect sink would hold each row until a checkpoint covers it.
+    session = fake_session(FakeIterator(INSERTS))
+    environment = session.context.flink.t_env
+    environment.config["execution.checkpointing.interval"] = "5 s"
+    session.select("SELECT k, n FROM t", max_rows=2)
+    assert "execution.checkpointing.interval" not in environment.config_at_submit[-1]
+    assert environment.config["execution.checkpointing.interval"] == "5 s"
 
 
 def test_a_querys_own_limit_ends_the_reading_once_its_rows_came() -> None:

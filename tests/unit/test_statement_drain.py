@@ -10,6 +10,7 @@ import pytest
 
 from emulator.catalog import Catalog, CatalogError
 from emulator.cli.parser import build_parser
+from emulator.config import Settings
 from emulator.flink import rest as flink_rest
 from emulator.flink.rest import FlinkRest, SavepointError
 from emulator.sql import statements
@@ -67,7 +68,9 @@ def test_statement_drain_is_a_command() -> None:
 
 
 def test_drain_stops_with_a_draining_savepoint_and_polls_it_until_done(flink: FakeFlink) -> None:
-    location = FlinkRest(flink.url).drain(flink.job_id, "file:///state/savepoints")
+    location = FlinkRest(flink.url).stop_with_savepoint(
+        flink.job_id, "file:///state/savepoints", drain=True
+    )
     assert location == "file:/state/savepoints/savepoint-a1b2c3-1"
     stop, *polls = flink.requests
     assert (stop.method, stop.path) == ("POST", f"/jobs/{flink.job_id}/stop")
@@ -80,18 +83,22 @@ def test_a_failed_savepoint_says_why(flink: FakeFlink) -> None:
         "failure-cause": {"class": "x", "stack-trace": "java.io.IOException: disk full\n\tat a.b"}
     }
     with pytest.raises(SavepointError, match=r"java\.io\.IOException: disk full$"):
-        FlinkRest(flink.url).drain(flink.job_id, "file:///state/savepoints")
+        FlinkRest(flink.url).stop_with_savepoint(
+            flink.job_id, "file:///state/savepoints", drain=True
+        )
 
 
 def test_a_refused_drain_gives_flinks_reason(flink: FakeFlink) -> None:
     with pytest.raises(SavepointError, match="Job nope not found"):
-        FlinkRest(flink.url).drain("nope", "file:///state/savepoints")
+        FlinkRest(flink.url).stop_with_savepoint("nope", "file:///state/savepoints", drain=True)
 
 
 def test_a_savepoint_that_never_ends_times_out(flink: FakeFlink) -> None:
     flink.polls_before_done = 10**6
-    with pytest.raises(SavepointError, match="not drained after 0 s"):
-        FlinkRest(flink.url).drain(flink.job_id, "file:///s", wait_seconds=0.0)
+    with pytest.raises(SavepointError, match="not stopped after 0 s"):
+        FlinkRest(flink.url).stop_with_savepoint(
+            flink.job_id, "file:///s", drain=True, wait_seconds=0.0
+        )
 
 
 # --- the statement ------------------------------------------------------------------------
@@ -100,7 +107,8 @@ def test_a_savepoint_that_never_ends_times_out(flink: FakeFlink) -> None:
 def test_a_drained_statement_is_completed_with_its_savepoint(
     catalog: Catalog, flink: FakeFlink, tmp_path: Path
 ) -> None:
-    statements.drain(catalog, FlinkRest(flink.url), "cli-join", tmp_path / "savepoints")
+    settings = Settings(state_dir=tmp_path, jars_dir=tmp_path)
+    statements.drain(catalog, FlinkRest(flink.url), settings, "cli-join")
     assert flink.requests[0].body["targetDirectory"] == (tmp_path / "savepoints").as_uri()
     saved = Catalog.for_state(tmp_path).statements["cli-join"]
     assert saved.status == "COMPLETED"  # as Confluent shows a statement that read its end
@@ -110,10 +118,11 @@ def test_a_drained_statement_is_completed_with_its_savepoint(
 def test_only_a_running_statement_can_be_drained(
     catalog: Catalog, flink: FakeFlink, tmp_path: Path
 ) -> None:
+    settings = Settings(state_dir=tmp_path, jars_dir=tmp_path)
     with pytest.raises(StatementStateError, match="'cli-ddl' is COMPLETED"):
-        statements.drain(catalog, FlinkRest(flink.url), "cli-ddl", tmp_path)
+        statements.drain(catalog, FlinkRest(flink.url), settings, "cli-ddl")
     with pytest.raises(CatalogError, match="does not exist"):
-        statements.drain(catalog, FlinkRest(flink.url), "cli-none", tmp_path)
+        statements.drain(catalog, FlinkRest(flink.url), settings, "cli-none")
     assert flink.requests == []
 
 

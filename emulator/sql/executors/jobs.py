@@ -15,7 +15,7 @@ from emulator.sql.result import StatementResult
 
 def insert(context: Context, statement: Insert, name: str) -> StatementResult:
     text = predict.rewrite(context, statement.text)
-    job_id = context.flink.submit(name, text, context.parallelism)
+    job_id = context.submit(name, text, statement.targets)
     return StatementResult("INSERT", f"running as job {job_id}", job_id)
 
 

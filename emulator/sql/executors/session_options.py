@@ -22,6 +22,12 @@ def set_option(context: Context, statement: SetOption, _name: str) -> StatementR
     if statement.key == STATEMENT_NAME_OPTION:
         context.next_name = statement.value
         return StatementResult("SET", f"the next statement is named {statement.value!r}")
+    result = _apply(context, statement)
+    context.options[statement.key] = statement.value  # kept once it took
+    return result
+
+
+def _apply(context: Context, statement: SetOption) -> StatementResult:
     if statement.key == predict.ML_BATCH_SIZE_OPTION:
         context.ml_batch_size = predict.parse_batch_size(statement.value)
         return StatementResult("SET", f"{statement.key} = {context.ml_batch_size}")

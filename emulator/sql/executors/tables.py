@@ -87,14 +87,18 @@ def create_table(context: Context, statement: CreateTable, _name: str) -> Statem
 
 
 def create_table_as(context: Context, statement: CreateTable, name: str) -> StatementResult:
-    skipped = _exists(context, statement, "CREATE TABLE AS")
+    """The table, then the continuous query writing it; a resumed statement (`restore_from`
+    set) has its table already and only starts its query again."""
+    resuming = context.restore_from is not None and statement.name in context.catalog.tables
+    skipped = None if resuming else _exists(context, statement, "CREATE TABLE AS")
     if skipped:
         return skipped
     query = predict.rewrite(context, statement.query or "")
     entry = tables.table_entry(statement, context.flink.query_columns(query))
-    _register(context, entry)
-    job_id = context.flink.submit(
-        name, f"INSERT INTO {quote_identifier(entry.name)} {query}", context.parallelism
+    if not resuming:
+        _register(context, entry)
+    job_id = context.submit(
+        name, f"INSERT INTO {quote_identifier(entry.name)} {query}", [entry.name]
     )
     return StatementResult(
         "CREATE TABLE AS",
