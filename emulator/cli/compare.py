@@ -33,7 +33,10 @@ DEFAULT_MIN_AGREEMENT = 0.99
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """The flags of `ccflink compare`."""
     parser.add_argument(
-        "--local", required=True, help="local predictions: a topic name, or a file if that exists"
+        "--local",
+        required=True,
+        help="local predictions: a topic name (its committed records, read as Flink reads them), "
+        "or a file if that exists",
     )
     parser.add_argument("--cloud", required=True, help="predictions exported from Confluent Cloud")
     parser.add_argument(

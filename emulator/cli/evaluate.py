@@ -31,8 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument(
         "--input",
         default=demo.PREDICTIONS_TOPIC,
-        help="predictions: a topic name, or a file if that exists "
-        f"(default {demo.PREDICTIONS_TOPIC})",
+        help="predictions: a topic name (its committed records, read as Flink reads them), "
+        f"or a file if that exists (default {demo.PREDICTIONS_TOPIC})",
     )
     parser.add_argument("--format", choices=FORMATS, default="auto", help="file format")
     parser.add_argument(

@@ -92,7 +92,7 @@ def render(snapshot: Snapshot, watched: Watched, width: int | None = None) -> st
     """The screen: always the same number of lines, each at most `width` characters."""
     stamp = datetime.fromtimestamp(snapshot.taken_at).strftime("%H:%M:%S")
     lines = [
-        f"ccflink top  {stamp}  (Ctrl-C to quit)",
+        f"ccflink top  {stamp}  (committed records only; Ctrl-C to quit)",
         "",
         f"{'topic':<23} {'records':>12} {'rate':>12}  what",
     ]

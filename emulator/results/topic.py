@@ -1,4 +1,5 @@
-"""Rows of a local Avro topic (Confluent's wire format), read from the beginning until idle."""
+"""Rows of a local Avro topic (Confluent's wire format), read from the beginning until idle:
+committed records only, as Flink and Confluent's readers see a topic statements write."""
 
 from __future__ import annotations
 

@@ -27,7 +27,9 @@ class Context:
     predict_functions: dict[str, ModelVersion] = field(default_factory=dict)
     # The session's SET options, kept with each statement so it can be submitted again.
     options: dict[str, str] = field(default_factory=dict)
-    # The savepoint or checkpoint the next job starts from (a statement resumed or recovered).
+    # A statement resumed or recovered: its tables exist, its job starts from `restore_from`
+    # (a savepoint or checkpoint), or from the beginning of its input when that is None.
+    resuming: bool = False
     restore_from: str | None = None
 
     def define(self, table: TableEntry, *, replace: bool = False) -> None:

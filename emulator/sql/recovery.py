@@ -1,12 +1,16 @@
 """Statements across `down` and `up`, and across a JobManager lost, as Confluent's manager
 recovers them: what was meant to be running runs again from its restore point, what was
-stopped stays stopped, and what could only start over by processing its input again is
-stopped instead, with the reason.
+stopped stays stopped, and a statement that cannot start with the state it needs is stopped
+instead, with the reason.
 
 `down` stops each running statement with a savepoint (its Kafka transactions committed) and
 leaves it PENDING; `up` resubmits every statement that is meant to run and whose job the
 cluster does not have, from that savepoint or its job's latest retained checkpoint (a
-JobManager killed takes no savepoint). An interactive SELECT has no job to bring back.
+JobManager killed takes no savepoint). One that never completed a checkpoint committed
+nothing, so it starts again from the beginning of its input without a row read twice by a
+read-committed reader (Confluent stops a statement that would process its input again: here
+that would only lose what it had not committed). An interactive SELECT has no job to bring
+back.
 """
 
 from __future__ import annotations
@@ -63,28 +67,25 @@ def recover(settings: Settings, say: Say = print) -> list[StatementRecord]:
     if not lost:
         return []
     say(f"==> Bringing back {len(lost)} statement(s) meant to be running")
-    session = Session(settings, say)
     recovered = []
     for entry in sorted(lost, key=lambda e: e.created_at):
-        if statements.restore_point(settings, entry) is None:
-            _stop_instead(session.context.catalog, entry.name)
-            say(f"  {entry.name}: STOPPED. {session.context.catalog.statements[entry.name].detail}")
-            continue
         try:
-            resumed = session.resume(entry.name)
+            # A session of its own: the SET options it takes back are this statement's only.
+            resumed = Session(settings, say).resume(entry.name)
         except StatementError as error:
-            say(f"  {entry.name}: not resumed: {error}")
+            detail = _stop_instead(settings, entry.name, str(error))
+            say(f"  {entry.name}: STOPPED. {detail}")
             continue
         recovered.append(resumed)
         say(f"  {entry.name}: RUNNING. {resumed.detail}")
     return recovered
 
 
-def _stop_instead(catalog: Catalog, name: str) -> None:
+def _stop_instead(settings: Settings, name: str, why: str) -> str:
+    """A statement that cannot start with the state it needs stays stopped, with the reason."""
+    catalog = Catalog.for_state(settings.state_dir)
     entry = catalog.statements[name]
     entry.status = "STOPPED"
-    entry.detail = (
-        "Not restarted: it has no savepoint or checkpoint, so starting it again would process "
-        "its input again. Submit its SQL again to do that."
-    )
+    entry.detail = f"Not restarted: it could not start with the state it needs. {why}"
     catalog.save()
+    return entry.detail

@@ -132,7 +132,10 @@ class Session:
 
         Its SQL runs again with the SET options it was submitted with and the same name (so
         its Kafka transactions, named after it, are the ones its last run left); Flink
-        restores every operator's state, the source offsets with it.
+        restores every operator's state, the source offsets with it. A statement that never
+        completed a checkpoint has none: it committed nothing (its writes commit at
+        checkpoints), so it starts again from the beginning of its input, and no reader of
+        committed records sees a row twice.
         """
         context = self.context
         entry = statements.get(context.catalog, name)
@@ -144,15 +147,9 @@ class Session:
                 f"statement {name!r} is {entry.status}: only a stopped statement can be resumed"
             )
         restore = statements.restore_point(context.settings, entry)
-        if restore is None:
-            raise StatementStateError(
-                f"statement {name!r} has no savepoint or checkpoint to continue from: started "
-                "again it would process its input again. Submit its SQL again for that "
-                "(`ccflink flink statement describe` shows it)."
-            )
         for key, value in entry.options.items():
             EXECUTORS["SET"](context, SetOption(key, value), name)
-        context.parallelism, context.restore_from = 1, restore
+        context.parallelism, context.resuming, context.restore_from = 1, True, restore
         try:
             parsed = parse_statement(entry.sql)
             result = EXECUTORS[statement_kind(parsed)](context, parsed, name)
@@ -160,11 +157,17 @@ class Session:
             detail, origin = self._explain(error)
             if origin is None:
                 raise
-            raise StatementError(f"resuming {name!r} from {restore}\n  {detail}") from None
+            where = restore or "the beginning of its input"
+            raise StatementError(f"resuming {name!r} from {where}\n  {detail}") from None
         finally:
-            context.restore_from = None
+            context.resuming, context.restore_from = False, None
         entry.job_id, entry.status, entry.restore_point = result.job_id, "RUNNING", None
-        entry.detail = f"Resumed from {restore}"
+        entry.detail = (
+            f"Resumed from {restore}"
+            if restore
+            else "Started again from the beginning of its input: it had completed no "
+            "checkpoint, so it had committed nothing"
+        )
         context.catalog.save()
         return entry
 

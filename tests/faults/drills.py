@@ -15,6 +15,7 @@ import csv
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -79,37 +80,59 @@ class Fault:
 
 
 class PredictionLog:
-    """Every prediction of a topic as it arrives (read committed), on a thread of its own."""
+    """Every prediction of a topic as it arrives (read committed), on a thread of its own.
+
+    A read that fails mid-batch (the registry or the broker away during the fault) would lose
+    what it had fetched, so the log then starts over from the beginning of the topic; when
+    each TransactionID was first seen is kept across restarts, for the time to recover.
+    """
 
     def __init__(self, settings: Settings, topic: str) -> None:
+        self.settings, self.topic = settings, topic
         self.arrivals: list[tuple[float, int]] = []
+        self.first_seen: dict[int, float] = {}
+        self.errors: list[str] = []
         self._stop = threading.Event()
-        self._reader = AvroTopicReader(
-            settings.bootstrap_servers, settings.schema_registry_url, topic
-        )
         self._thread = threading.Thread(target=self._read, name=f"log-{topic}", daemon=True)
         self._thread.start()
 
+    def _open(self) -> AvroTopicReader:
+        return AvroTopicReader(
+            self.settings.bootstrap_servers, self.settings.schema_registry_url, self.topic
+        )
+
     def _read(self) -> None:
+        reader = None
         while not self._stop.is_set():
             try:
-                batch = self._reader.poll(timeout_ms=500)
-            except Exception:  # the broker is restarting; librdkafka reconnects
-                time.sleep(0.5)
+                if reader is None:
+                    reader, self.arrivals = self._open(), []
+                batch = reader.poll(timeout_ms=500)
+            except Exception as error:  # the fault's doing; read everything again
+                self.errors.append(f"{type(error).__name__}: {error}")
+                if reader is not None:
+                    reader.close()
+                reader = None
+                time.sleep(1)
                 continue
             now = time.monotonic()
-            self.arrivals += [(now, int(record.value[KEY_COLUMN])) for record in batch]
+            for record in batch:
+                key = int(record.value[KEY_COLUMN])
+                self.arrivals.append((now, key))
+                self.first_seen.setdefault(key, now)
+        if reader is not None:
+            reader.close()
 
     def ids(self) -> Counter[int]:
         return Counter(key for _, key in list(self.arrivals))
 
     def first_after(self, moment: float) -> float | None:
-        return next((at for at, _ in list(self.arrivals) if at > moment), None)
+        later = [at for at in list(self.first_seen.values()) if at > moment]
+        return min(later, default=None)
 
     def close(self) -> None:
         self._stop.set()
         self._thread.join(timeout=10)
-        self._reader.close()
 
 
 def cli_env(settings: Settings) -> dict[str, str]:
@@ -127,7 +150,7 @@ def cli_env(settings: Settings) -> dict[str, str]:
 def ccflink(settings: Settings, *args: str, timeout: float = 300.0) -> str:
     """Run a `ccflink` command as a user would; its output. Fails on a non-zero exit."""
     done = subprocess.run(
-        ["ccflink", *args],
+        [sys.executable, "-m", "emulator.cli", *args],
         env=cli_env(settings),
         capture_output=True,
         text=True,
@@ -242,6 +265,7 @@ def run_drill(settings: Settings, fault: Fault, work_dir: Path) -> DrillResult:
         duplicated=sum(count - 1 for count in seen.values()),
         recovery_seconds=None if first is None else round(first - fault_started, 1),
         seconds=round(time.monotonic() - began, 1),
+        notes=[f"reader restarted after: {error}" for error in log.errors[:3]],
     )
 
 

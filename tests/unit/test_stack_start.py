@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from emulator import config, model_endpoint, stack
+from emulator import config, model_endpoint, stack, supervisor
 from emulator.config import Settings
 from emulator.flink import cluster
 from emulator.kafka import broker
@@ -44,6 +44,7 @@ def started(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     monkeypatch.setattr(schema_registry, "start", starting("schema-registry"))
     monkeypatch.setattr(cluster, "start", starting("flink", wait_for_others=True))
     monkeypatch.setattr(model_endpoint, "start", starting("model-server", wait_for_others=True))
+    monkeypatch.setattr(supervisor, "start", starting("supervisor"))
     return order
 
 
@@ -52,8 +53,9 @@ def test_kafka_flink_and_model_server_start_at_once_and_registry_after_kafka(
 ) -> None:
     lines: list[str] = []
     stack.up(settings, lines.append)
-    assert sorted(started) == ["flink", "kafka", "model-server", "schema-registry"]
+    assert sorted(started) == ["flink", "kafka", "model-server", "schema-registry", "supervisor"]
     assert started.index("schema-registry") > started.index("kafka")
+    assert started[-1] == "supervisor"  # it replaces a lost TaskManager: one must be there
     assert sum(line.startswith("    ready in ") for line in lines) == 4
 
 

@@ -8,6 +8,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -21,6 +22,8 @@ from emulator.flink.checkpoints import retained_checkpoint
 from emulator.flink.rest import FlinkRest, JobException
 from emulator.process import ManagedProcess
 from emulator.sql import recovery, statements
+from emulator.sql.environment import RESTORE_KEY
+from emulator.sql.errors import StatementError
 from emulator.sql.statements import StatementStateError
 from tests.fake_flink import FakeFlink
 from tests.unit.test_shell import fake_session
@@ -112,16 +115,41 @@ def test_the_latest_complete_checkpoint_is_the_restore_point(settings: Settings)
     )
 
 
-def test_resume_refuses_a_statement_with_nothing_to_continue_from(settings: Settings) -> None:
+def test_resume_without_a_checkpoint_starts_over_and_refuses_what_is_not_stopped(
+    settings: Settings,
+) -> None:
     session = fake_session(iterator=None)
     session.context.settings = settings
     session.context.catalog = Catalog.for_state(settings.state_dir)
     statements.record(session.context.catalog, "cli-new", INSERT, "STOPPED", job_id="j9")
-    with pytest.raises(StatementStateError, match="would process its input again"):
-        session.resume("cli-new")
+    resumed = session.resume("cli-new")  # no checkpoint completed: it had committed nothing
+    environment = session.context.flink.t_env
+    assert RESTORE_KEY not in environment.config_at_submit[-1]
+    assert environment.sql[-1] == INSERT
+    assert resumed.status == "RUNNING" and "from the beginning" in (resumed.detail or "")
     statements.record(session.context.catalog, "cli-done", INSERT, "COMPLETED")
     with pytest.raises(StatementStateError, match="only a stopped statement can be resumed"):
         session.resume("cli-done")
+
+
+def test_resume_restores_the_savepoint_with_the_statements_options(settings: Settings) -> None:
+    session = fake_session(iterator=None)
+    session.context.settings = settings
+    session.context.catalog = Catalog.for_state(settings.state_dir)
+    statements.record(
+        session.context.catalog,
+        "cli-scoring",
+        INSERT,
+        "STOPPED",
+        job_id="j1",
+        options={"execution.checkpointing.interval": "1 s"},
+    )
+    session.context.catalog.statements["cli-scoring"].restore_point = "file:///sp/savepoint-1"
+    session.resume("cli-scoring")
+    submitted = session.context.flink.t_env.config_at_submit[-1]
+    assert submitted[RESTORE_KEY] == "file:///sp/savepoint-1"
+    assert submitted["execution.checkpointing.interval"] == "1 s"
+    assert submitted["pipeline.name"] == "cli-scoring"
 
 
 # --- status ---------------------------------------------------------------------------------
@@ -170,19 +198,24 @@ def test_exception_list_gives_each_failure_its_time_and_the_line_that_says_why(
 
 
 class FakeSession:
+    """A session per resumed statement, as recovery opens them."""
+
+    resumed: ClassVar[list[str]] = []
+
     def __init__(self, settings: Settings, _say) -> None:
-        self.context = type("Context", (), {"catalog": Catalog.for_state(settings.state_dir)})()
-        self.resumed: list[str] = []
-        FakeSession.last = self
+        self.catalog = Catalog.for_state(settings.state_dir)
 
     def resume(self, name: str):
-        self.resumed.append(name)
-        entry = self.context.catalog.statements[name]
+        entry = self.catalog.statements[name]
+        if entry.sql != INSERT:
+            raise StatementError("Flink: the savepoint's state does not match the job")
+        FakeSession.resumed.append(name)
         entry.status, entry.detail = "RUNNING", "Resumed"
+        self.catalog.save()
         return entry
 
 
-def test_up_brings_back_what_was_meant_to_run_and_stops_what_would_start_over(
+def test_up_brings_back_what_was_meant_to_run_and_stops_what_cannot_start(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     catalog = Catalog.for_state(settings.state_dir)
@@ -190,18 +223,19 @@ def test_up_brings_back_what_was_meant_to_run_and_stops_what_would_start_over(
     catalog.statements["cli-suspended"].restore_point = "file:///sp/savepoint-1"
     statements.record(catalog, "cli-killed", INSERT, "RUNNING", job_id="gone-2")
     checkpoint(settings, "gone-2", 3)
-    statements.record(catalog, "cli-fresh", INSERT, "RUNNING", job_id="gone-3")  # no checkpoint
+    statements.record(catalog, "cli-changed", INSERT, "RUNNING", job_id="gone-3")
+    catalog.statements["cli-changed"].sql = "INSERT INTO scored SELECT * FROM changed"
     statements.record(catalog, "cli-stopped", INSERT, "STOPPED", job_id="gone-4")
     statements.record(catalog, "cli-alive", INSERT, "RUNNING", job_id="alive")
     catalog.save()
     monkeypatch.setattr(recovery, "Session", FakeSession)
     monkeypatch.setattr(recovery.FlinkRest, "job_ids", lambda self: {"alive"})
     recovered = recovery.recover(settings, lambda message: None)
-    assert sorted(FakeSession.last.resumed) == ["cli-killed", "cli-suspended"]
+    assert FakeSession.resumed == ["cli-suspended", "cli-killed"]  # oldest first
     assert [r.name for r in recovered] == ["cli-suspended", "cli-killed"]
     after = Catalog.for_state(settings.state_dir).statements
-    assert after["cli-fresh"].status == "STOPPED"
-    assert "would process its input again" in (after["cli-fresh"].detail or "")
+    assert after["cli-changed"].status == "STOPPED"
+    assert "could not start with the state it needs" in (after["cli-changed"].detail or "")
     assert after["cli-stopped"].status == "STOPPED" and after["cli-alive"].status == "RUNNING"
 
 

@@ -87,9 +87,9 @@ def create_table(context: Context, statement: CreateTable, _name: str) -> Statem
 
 
 def create_table_as(context: Context, statement: CreateTable, name: str) -> StatementResult:
-    """The table, then the continuous query writing it; a resumed statement (`restore_from`
-    set) has its table already and only starts its query again."""
-    resuming = context.restore_from is not None and statement.name in context.catalog.tables
+    """The table, then the continuous query writing it; a resumed statement has its table
+    already and only starts its query again."""
+    resuming = context.resuming and statement.name in context.catalog.tables
     skipped = None if resuming else _exists(context, statement, "CREATE TABLE AS")
     if skipped:
         return skipped
