@@ -17,7 +17,7 @@ help:
 	@echo "make down    stop everything 'make up' started"
 	@echo "make up-docker / down-docker   the same services as containers (needs a Docker engine)"
 	@echo "make status  what runs where"
-	@echo "make test    unit, contract and integration tests (start their own stack)"
+	@echo "make test    unit, contract, integration tests and fault drills (start their own stacks)"
 	@echo "make lint    ruff check + format check, the layering contract (.importlinter), deptry"
 	@echo "make reliability   the fault drills; their counts go to RELIABILITY.md"
 
@@ -73,8 +73,16 @@ check-docker:
 status: setup
 	@$(CCFLINK) status
 
+# The fault drills (tests/faults, about 12 min on their own stack) run beside the rest of the
+# suite, so the two take the time of the longer; the drills' output follows the suite's.
 test: setup
-	@$(PY) -m pytest tests
+	@mkdir -p .ccflink; rm -f .ccflink/fault-drills.log
+	@$(PY) -m pytest tests/faults > .ccflink/fault-drills.log 2>&1 & drills=$$!; \
+	$(PY) -m pytest tests --ignore=tests/faults; suite=$$?; \
+	wait $$drills; faults=$$?; \
+	echo "==> fault drills (tests/faults), log in .ccflink/fault-drills.log:"; \
+	if [ $$faults -eq 0 ]; then tail -n 3 .ccflink/fault-drills.log; else cat .ccflink/fault-drills.log; fi; \
+	exit $$(( suite || faults ))
 
 test-unit: setup
 	@$(PY) -m pytest tests/unit
