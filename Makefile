@@ -100,6 +100,7 @@ format: setup
 bench: setup
 	@$(PY) -m benchmarks.pipeline_end_to_end
 	@$(PY) -m benchmarks.produce_throughput
+	@$(PY) -m benchmarks.commit_latency
 
 # The fault drills (tests/faults) on a stack of their own, their counts written to RELIABILITY.md.
 reliability: setup
