@@ -97,6 +97,7 @@ def cmd_statement_stop(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_statement_resume(settings: Settings, args: argparse.Namespace) -> int:
+    statements.get(Catalog.for_state(settings.state_dir), args.name)  # before starting a session
     record = Session(settings, say).resume(args.name)
     say(f"Statement {args.name!r}: {record.status}. {record.detail}")
     return 0

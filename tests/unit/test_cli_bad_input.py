@@ -60,6 +60,17 @@ CASES = {
         "statement 'nope' does not exist",
     ),
     "stop a missing statement": (["flink", "statement", "stop", "nope"], 1, "does not exist"),
+    "resume a missing statement": (["flink", "statement", "resume", "nope"], 1, "does not exist"),
+    "stopped neither true nor false": (
+        ["flink", "statement", "update", "nope", "--stopped=maybe"],
+        2,
+        "give true or false, not 'maybe'",
+    ),
+    "exceptions of a missing statement": (
+        ["flink", "statement", "exception", "list", "nope"],
+        1,
+        "does not exist",
+    ),
     "describe a missing connection": (
         ["flink", "connection", "describe", "nope"],
         1,
