@@ -73,10 +73,14 @@ def up(
     settings: Settings,
     say: Callable[[str], None] = print,
     prepare_model: model_endpoint.Prepare | None = None,
+    *,
+    model_server: bool = True,
 ) -> None:
     """Start every service that is not already running; on a failed start, stop what started.
 
     `prepare_model` makes what the model server's scoring script loads, before it starts.
+    `model_server=False` leaves the demo's endpoint out: a test serves its own model
+    (`emulator/testing`).
     """
     config.save(settings)
     say = _one_line_at_a_time(say)
@@ -97,13 +101,16 @@ def up(
                 lambda: cluster.start(settings),
             )
         ],
-        [
-            (
-                f"Model server (Azure ML endpoint) on {settings.model_server_url}",
-                lambda: model_endpoint.start(settings, prepare_model, say),
-            )
-        ],
     ]
+    if model_server:
+        chains.append(
+            [
+                (
+                    f"Model server (Azure ML endpoint) on {settings.model_server_url}",
+                    lambda: model_endpoint.start(settings, prepare_model, say),
+                )
+            ]
+        )
     with ThreadPoolExecutor(max_workers=len(chains)) as pool:
         outcomes = [pool.submit(_start_in_order, chain, say) for chain in chains]
     failures = [f.exception() for f in outcomes if f.exception() is not None]

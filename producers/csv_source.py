@@ -70,20 +70,24 @@ class ColumnSpec(Protocol):
     def nullable(self) -> bool: ...
 
 
-def _convert(value: str, column: ColumnSpec) -> Any:
+def convert_cell(value: str, column: ColumnSpec) -> Any:
+    """One CSV cell as the column's kind: "" is null where the column may be null."""
     kind = column.kind
     if value == "":
         if not column.nullable:
             raise ValueError("empty value in a column that is never missing")
         return None
-    if kind is Kind.INT:
+    if kind is Kind.STRING:
+        return value
+    try:
         number = float(value)
-        if not number.is_integer():
-            raise ValueError(f"{value!r} is not an integer")
-        return int(number)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a number") from None
     if kind is Kind.FLOAT:
-        return float(value)
-    return value
+        return number
+    if not number.is_integer():
+        raise ValueError(f"{value!r} is not an integer")
+    return int(number)
 
 
 def read_header(path: Path, expected_header: list[str]) -> list[str]:
@@ -119,7 +123,7 @@ def read_records(
                 dead_letters.add(number, f"{len(row)} fields, expected {len(header)}", row)
                 continue
             try:
-                yield {column.name: _convert(row[index], column) for column, index in positions}
+                yield {column.name: convert_cell(row[index], column) for column, index in positions}
             except ValueError as error:
                 dead_letters.add(number, str(error), row)
 
@@ -157,7 +161,7 @@ def _slow_column(strings: list[str | None], column: ColumnSpec) -> tuple[list[An
     errors: dict[int, str] = {}
     for i, text in enumerate(strings):
         try:
-            values.append(_convert(text or "", column))
+            values.append(convert_cell(text or "", column))
         except ValueError as error:
             errors[i] = str(error)
             values.append(None)

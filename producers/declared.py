@@ -11,12 +11,16 @@ the field and what to do.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
+
+from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from common.avro.encoder import TYPES, Field
 from common.errors import CcflinkError
 from common.ieee_cis import Kind
+from common.registry import latest_version
 
 # The field the cloud demo's producers fill with the record's timestamp.
 TIMESTAMP_FIELD = "Timestamp"
@@ -69,6 +73,24 @@ class _DeclaredField:
         return f"{kind}{'' if self.nullable else ', not null'}"
 
 
+def declared_schema(
+    registry: SchemaRegistryClient, table: str, role: str
+) -> tuple[int, dict[str, Any]] | None:
+    """The id and Avro schema of the latest version of `<table>-<role>`; None when no table
+    declares that subject yet. A schema of another type is refused: records are written as Avro.
+    """
+    subject = f"{table}-{role}"
+    latest = latest_version(registry, subject)
+    if latest is None:
+        return None
+    if latest.get("schemaType", "AVRO") != "AVRO":
+        raise DeclaredSchemaError(
+            f"table `{table}`: subject {subject} holds a {latest['schemaType']} schema; "
+            "the replay writes Avro (declare the table with 'value.format' = 'avro-registry')"
+        )
+    return latest["id"], json.loads(latest["schema"])
+
+
 def _declared_fields(table: str, role: str, schema: dict[str, Any]) -> list[_DeclaredField]:
     if schema.get("type") != "record":
         raise DeclaredSchemaError(
@@ -97,9 +119,11 @@ def plan_record(
     schema: dict[str, Any],
     header: list[str],
     timestamp_field: str | None,
+    source: str = "the CSV file",
 ) -> RecordPlan:
     """How to write the table's `role` ("key" or "value") record from a CSV with `header`;
-    a field takes the column of its exact name (Flink's names are case-sensitive)."""
+    a field takes the column of its exact name (Flink's names are case-sensitive). `source`
+    names what the columns come from, in refusals."""
     fields: list[Field] = []
     columns: list[CsvColumn] = []
     unfilled: list[str] = []
@@ -113,8 +137,8 @@ def plan_record(
         if declared.name not in header:
             if not declared.nullable:
                 raise DeclaredSchemaError(
-                    f"{where} has no column in the CSV file and cannot be null. Add the "
-                    "column to the file, or recreate the table with the column nullable "
+                    f"{where} has no column in {source} and cannot be null. Add the "
+                    f"column to {source}, or recreate the table with the column nullable "
                     "(or without it)."
                 )
             unfilled.append(declared.name)

@@ -26,7 +26,6 @@ with a value schema where isFraud is `["null", "int"]` (null); see `schemas_for`
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 import threading
@@ -60,7 +59,7 @@ from common.ieee_cis import (
     Column,
     Kind,
 )
-from common.registry import latest_version, register, registry_client
+from common.registry import register, registry_client
 from producers.csv_source import (
     Batch,
     DeadLetters,
@@ -71,8 +70,8 @@ from producers.csv_source import (
 from producers.declared import (
     TIMESTAMP_FIELD,
     CsvColumn,
-    DeclaredSchemaError,
     RecordPlan,
+    declared_schema,
     plan_record,
 )
 from producers.timing import TIMESTAMP_MODES, DtIndex, EventClock, clock_for
@@ -314,17 +313,10 @@ def _record_plan(
 ) -> RecordPlan:
     """The table's record as its latest registered schema declares it; where no table declares
     the subject yet, ours, registered first (as the cloud demo's producers do)."""
-    subject = f"{topic}-{role}"
-    latest = latest_version(registry, subject)
-    if latest is None:
-        schema_id, schema = register(registry, subject, ours), ours
-    elif latest.get("schemaType", "AVRO") != "AVRO":
-        raise DeclaredSchemaError(
-            f"table `{topic}`: subject {subject} holds a {latest['schemaType']} schema; "
-            "the replay writes Avro (declare the table with 'value.format' = 'avro-registry')"
-        )
-    else:
-        schema_id, schema = latest["id"], json.loads(latest["schema"])
+    declared = declared_schema(registry, topic, role)
+    if declared is None:
+        declared = register(registry, f"{topic}-{role}", ours), ours
+    schema_id, schema = declared
     return plan_record(topic, role, schema_id, schema, header, timestamp_field)
 
 

@@ -75,12 +75,19 @@ def wait_until_read(
 
 
 def finish_replay(
-    settings: Settings, say: Say = print, tables: tuple[str, ...] = WATERMARK_HELD_TABLES
+    settings: Settings,
+    say: Say = print,
+    tables: tuple[str, ...] = WATERMARK_HELD_TABLES,
+    catalog: Catalog | None = None,
 ) -> list[StatementRecord]:
     """Drain the statements writing `tables` (those that hold rows back for the watermark:
-    the demo's join) once they have read every record; the ones drained."""
+    the demo's join) once they have read every record; the ones drained.
+
+    `catalog`: the one a running session holds, so that it sees the statements drained (else
+    the state folder's is read)."""
     rest = FlinkRest(settings.flink_rest_url)
-    catalog = Catalog.for_state(settings.state_dir)
+    if catalog is None:
+        catalog = Catalog.for_state(settings.state_dir)
     drained = []
     for entry in holding_back(catalog, rest, tables):
         say(f"==> Draining statement {entry.name} once it has read every record")
