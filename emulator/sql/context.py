@@ -40,11 +40,15 @@ class Context:
         """Submit a statement's job writing `targets`, from `restore_from` if set; its job id.
 
         The target tables are declared again first, their Kafka transactions named after the
-        statement, so its exactly-once sinks never fence another statement's.
+        statement and the table (`<statement>-<table>`), so its exactly-once sinks never fence
+        another statement's, nor each other in a statement set.
         """
         for target in targets:
             if target in self.catalog.tables:
                 self.flink.define(
-                    self.catalog.tables[target], self.scan_overrides, replace=True, writer=name
+                    self.catalog.tables[target],
+                    self.scan_overrides,
+                    replace=True,
+                    writer=f"{name}-{target}",
                 )
         return self.flink.submit(name, sql, self.parallelism, restore_from=self.restore_from)

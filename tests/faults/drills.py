@@ -40,8 +40,8 @@ from producers.produce import IDENTITIES, TRANSACTIONS, produce_dataset
 from producers.synthetic import generate
 
 ROWS = 400
-REPLAY_SECONDS = 40.0
-FAULT_AFTER_SECONDS = 12.0  # into the replay: records before, during and after the fault
+REPLAY_SECONDS = 25.0
+FAULT_AFTER_SECONDS = 8.0  # into the replay: records before, during and after the fault
 SCORED_TIMEOUT_SECONDS = 420.0
 CONNECTION = "fraud-detection-endpoint"
 CHECKPOINT_NOTE = (

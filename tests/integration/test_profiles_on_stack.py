@@ -44,7 +44,8 @@ PREFIX = "profiled_"
 
 
 def _grant_prefix(settings: Settings, key: str) -> None:
-    """What `confluent kafka acl create --prefix` would give a pipeline's service account."""
+    """What `confluent kafka acl create --prefix` would give a pipeline's service account: its
+    topics, its consumer groups, and the transactional ids of its statements' sinks."""
     principal = f"User:{key}"
     bindings = [
         AclBinding(
@@ -63,6 +64,16 @@ def _grant_prefix(settings: Settings, key: str) -> None:
             principal,
             "*",
             AclOperation.READ,
+            AclPermissionType.ALLOW,
+        ),
+        # Statements write exactly-once: transactional ids start with the statement's name.
+        AclBinding(
+            ResourceType.TRANSACTIONAL_ID,
+            "cli-",
+            ResourcePatternType.PREFIXED,
+            principal,
+            "*",
+            AclOperation.ALL,
             AclPermissionType.ALLOW,
         ),
     ]

@@ -7,11 +7,12 @@ import pytest
 import yaml
 
 from emulator import config, tables
-from emulator.catalog import TableEntry
+from emulator.catalog import Catalog, TableEntry
 from emulator.dialect.parse import Insert
 from emulator.dialect.statements import ColumnDef
 from emulator.dialect.text import DialectError
 from emulator.flink.cluster import job_settings, write_config
+from emulator.sql.context import Context
 from emulator.sql.environment import RESTORE_KEY, FlinkEnvironment
 from tests.unit.test_shell import FakeEnvironment, FakeIterator, FakeTableResult
 
@@ -92,3 +93,30 @@ def test_a_restored_statement_starts_from_its_savepoint_and_the_next_does_not() 
     flink.submit("new", "INSERT INTO t SELECT 2", 1)
     assert environment.config_at_submit[0][RESTORE_KEY] == "file:///sp/savepoint-1"
     assert RESTORE_KEY not in environment.config_at_submit[1]
+
+
+class RecordingFlink:
+    """The Flink environment as Context.submit uses it: declarations and one submission."""
+
+    def __init__(self) -> None:
+        self.writers: dict[str, str | None] = {}
+
+    def define(self, table: TableEntry, _scan, *, replace: bool, writer: str | None) -> None:
+        self.writers[table.name] = writer
+
+    def submit(self, name: str, sql: str, parallelism: int, *, restore_from: str | None) -> str:
+        return "job-1"
+
+
+def test_each_sink_of_a_statement_set_gets_its_own_transactional_ids(tmp_path) -> None:
+    # Two sinks with one prefix would take the same transactional ids and fence each other.
+    catalog = Catalog.for_state(tmp_path)
+    for name in ("big_orders", "small_orders"):
+        catalog.tables[name] = TableEntry(name, [ColumnDef("id", "INT")])
+    flink = RecordingFlink()
+    context = Context(settings=None, catalog=catalog, flink=flink, say=lambda message: None)
+    context.submit("cli-split", "EXECUTE STATEMENT SET ...", ["big_orders", "small_orders"])
+    assert flink.writers == {
+        "big_orders": "cli-split-big_orders",
+        "small_orders": "cli-split-small_orders",
+    }
