@@ -17,7 +17,7 @@ help:
 	@echo "make down    stop everything 'make up' started"
 	@echo "make up-docker / down-docker   the same services as containers (needs a Docker engine)"
 	@echo "make status  what runs where"
-	@echo "make test    unit, contract, integration tests and fault drills (start their own stacks)"
+	@echo "make test    unit, contract, integration tests, the example suite (examples/) and fault drills"
 	@echo "make lint    ruff check + format check, the layering contract (.importlinter), deptry"
 	@echo "make reliability   the fault drills; their counts go to RELIABILITY.md"
 
@@ -76,7 +76,7 @@ status: setup
 # The fault drills (tests/faults, about 11 min on a stack of their own) run after the rest of
 # the suite: beside it, the two shared the two cores and took longer than one after the other.
 test: setup
-	@$(PY) -m pytest tests --ignore=tests/faults
+	@$(PY) -m pytest tests examples --ignore=tests/faults
 	@echo "==> fault drills (tests/faults), on a stack of their own"
 	@$(PY) -m pytest tests/faults
 

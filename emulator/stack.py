@@ -140,8 +140,13 @@ def _start_in_order(chain: list[Step], say: Callable[[str], None]) -> None:
 
 
 def down(settings: Settings) -> list[str]:
-    """Stop, newest first, the services this state folder started; returns those stopped."""
-    stopped = [name for name in reversed(SERVICE_NAMES) if ManagedProcess(name, settings).stop()]
+    """Stop, newest first, the services this state folder started, after any other process it
+    keeps a pid file for (a test's model servers, emulator/testing); returns those stopped."""
+    others = sorted(
+        path.stem for path in settings.pids_dir.glob("*.pid") if path.stem not in SERVICE_NAMES
+    )
+    names = [*others, *reversed(SERVICE_NAMES)]
+    stopped = [name for name in names if ManagedProcess(name, settings).stop()]
     config.forget(settings)
     return stopped
 

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
+from emulator import stack
 from emulator.catalog import Connection, StatementRecord
 from emulator.config import Settings
 from emulator.demo import complete
@@ -234,4 +235,4 @@ def session_stack(keep: Path | None, new_dir: Callable[[], Path]) -> Iterator[Cc
     try:
         yield Ccflink(settings)
     finally:
-        lifecycle.stop(settings)
+        stack.down(settings)

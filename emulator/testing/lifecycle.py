@@ -16,7 +16,6 @@ from pathlib import Path
 from emulator import config, model_endpoint, stack
 from emulator.config import Settings
 from emulator.ports import free_ports
-from emulator.testing import endpoints
 
 LOG = logging.getLogger("ccflink.testing")
 # What a test session runs: the stack's services but the demo's endpoint.
@@ -28,12 +27,6 @@ def start(state_dir: Path) -> Settings:
     settings = Settings(state_dir=state_dir, jars_dir=config.jars_dir(), ports=free_ports())
     stack.up(settings, say=LOG.info, model_server=False)
     return settings
-
-
-def stop(settings: Settings) -> None:
-    """Stop the stack and the endpoints the tests served."""
-    endpoints.stop_all(settings)
-    stack.down(settings)
 
 
 def reusable(state_dir: Path) -> Settings | None:
@@ -53,5 +46,5 @@ def keep_in(state_dir: Path) -> Settings:
     if found is not None:
         LOG.info("reusing the stack in %s", state_dir)
         return found
-    stop(config.load_saved(state_dir) or Settings(state_dir, config.jars_dir()))
+    stack.down(config.load_saved(state_dir) or Settings(state_dir, config.jars_dir()))
     return start(state_dir)

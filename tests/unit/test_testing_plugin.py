@@ -9,6 +9,7 @@ registers a table's (a key record, nullable fields as ["null", T]); sending is r
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,12 +21,14 @@ from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from common.registry import register
+from emulator import stack
 from emulator.catalog import Catalog
 from emulator.config import Settings
+from emulator.process import ManagedProcess
 from emulator.sql.context import Context
 from emulator.sql.errors import StatementError
 from emulator.sql.session import Session
-from emulator.testing import plugin, produce
+from emulator.testing import endpoints, plugin, produce
 from emulator.testing.harness import Ccflink
 from emulator.testing.reading import ReadTimeout, read_rows
 from emulator.testing.records import Encoded
@@ -249,3 +252,13 @@ def test_a_failed_test_that_used_the_stack_reports_the_log_tails(
     output = pytester.runpytest().stdout.str()
     assert output.count("ccflink kafka log (last lines)") == 1
     assert "broker: disk full" in output
+
+
+def test_down_stops_the_endpoints_tests_served_with_the_stack(tmp_path: Path) -> None:
+    """A kept stack's `ccflink down` leaves no model server behind."""
+    settings = Settings(state_dir=tmp_path, jars_dir=tmp_path)
+    served = ManagedProcess(endpoints.process_name("fraud detection"), settings)
+    served.start([sys.executable, "-c", "import time; time.sleep(60)"])
+    assert endpoints.running(settings) == ["endpoint-fraud_detection"]
+    assert stack.down(settings) == ["endpoint-fraud_detection"]
+    assert not served.is_running() and endpoints.running(settings) == []
