@@ -25,11 +25,12 @@ from emulator import stack
 from emulator.catalog import Catalog
 from emulator.config import Settings
 from emulator.process import ManagedProcess
+from emulator.sql import statements
 from emulator.sql.context import Context
 from emulator.sql.errors import StatementError
 from emulator.sql.session import Session
-from emulator.testing import endpoints, plugin, produce
-from emulator.testing.harness import Ccflink
+from emulator.testing import endpoints, harness, plugin, produce
+from emulator.testing.harness import Ccflink, StatusTimeout
 from emulator.testing.reading import ReadTimeout, read_rows
 from emulator.testing.records import Encoded
 from emulator.testing.rows import RowError
@@ -193,26 +194,32 @@ def test_a_read_that_runs_out_of_time_says_how_many_came_and_the_last_ones() -> 
         read_rows(FakeReader(), "scores", None, lambda row: row["id"] == 3, timeout=0.3)
 
 
-def test_a_failing_statement_is_named_by_its_file_line_and_position(tmp_path: Path) -> None:
+def _offline(tmp_path: Path) -> Ccflink:
+    """A harness whose session does what needs no stack: parsing, refusals, the catalog."""
     settings = Settings(state_dir=tmp_path, jars_dir=tmp_path)
-    session = Session.__new__(Session)  # what runs before Flink is asked: no stack needed
+    session = Session.__new__(Session)
     session.context = Context(settings, Catalog.for_state(tmp_path), None, lambda message: None)
-    harness = Ccflink(settings)
-    harness._session = session
+    offline = Ccflink(settings)
+    offline._session = session
+    return offline
+
+
+def test_a_failing_statement_is_named_by_its_file_line_and_position(tmp_path: Path) -> None:
+    offline = _offline(tmp_path)
     script = tmp_path / "tables.sql"
     script.write_text("SHOW TABLES;\n\nCREATE TABLE t (a INT) WITH ('connector' = 'kafka');\n")
     with pytest.raises(StatementError) as failed:
-        harness.sql_file(script)
+        offline.sql_file(script)
     assert str(failed.value).startswith(f"{script}:3:1: statement 2: CREATE TABLE t (a INT)")
     assert "no connector option" in str(failed.value)
 
 
 def test_connection_takes_an_endpoint_or_a_script_to_serve(tmp_path: Path) -> None:
-    harness = Ccflink(Settings(state_dir=tmp_path, jars_dir=tmp_path))
+    offline = Ccflink(Settings(state_dir=tmp_path, jars_dir=tmp_path))
     with pytest.raises(TypeError, match="url= and api_key="):
-        harness.connection("scoring", url="http://127.0.0.1:1/score", score="score.py")
+        offline.connection("scoring", url="http://127.0.0.1:1/score", score="score.py")
     with pytest.raises(TypeError, match="score= and model_dir="):
-        harness.connection("scoring", score="score.py")
+        offline.connection("scoring", score="score.py")
 
 
 def test_pytest_finds_the_fixture_and_its_option(pytester: pytest.Pytester) -> None:
@@ -262,3 +269,40 @@ def test_down_stops_the_endpoints_tests_served_with_the_stack(tmp_path: Path) ->
     assert endpoints.running(settings) == ["endpoint-fraud_detection"]
     assert stack.down(settings) == ["endpoint-fraud_detection"]
     assert not served.is_running() and endpoints.running(settings) == []
+
+
+class FakeRest:
+    """A JobManager whose job goes through `states`, one per look, then stays in the last."""
+
+    def __init__(self, states: list[str]) -> None:
+        self.states = states
+
+    def __call__(self, url: str) -> FakeRest:
+        return self
+
+    def job_state(self, job_id: str) -> str:
+        return self.states.pop(0) if len(self.states) > 1 else self.states[0]
+
+    def exceptions(self, job_id: str) -> list:
+        return []
+
+    def failure(self, job_id: str) -> str:
+        return "ML_PREDICT: the endpoint answered 401"
+
+
+def test_wait_for_status_returns_once_the_job_runs_and_fails_when_it_ended_otherwise(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    offline = _offline(tmp_path)
+    monkeypatch.setattr(harness, "STATUS_POLL_S", 0.01)
+    catalog = offline.session.context.catalog
+    statements.record(catalog, "scoring", "CREATE TABLE p AS ...", "PENDING", job_id="j1")
+    monkeypatch.setattr(harness, "FlinkRest", FakeRest(["CREATED", "RUNNING"]))
+    assert offline.wait_for_status("scoring", "RUNNING", timeout=5).status == "RUNNING"
+    monkeypatch.setattr(harness, "FlinkRest", FakeRest(["FAILED"]))
+    with pytest.raises(StatusTimeout, match="is FAILED, not COMPLETED, and will not become it"):
+        offline.wait_for_status("scoring", "COMPLETED", timeout=5)
+    statements.record(catalog, "slow", "INSERT INTO p ...", "PENDING", job_id="j2")
+    monkeypatch.setattr(harness, "FlinkRest", FakeRest(["CREATED"]))
+    with pytest.raises(StatusTimeout, match=r"'slow' is PENDING, not RUNNING, after 0\.1 s"):
+        offline.wait_for_status("slow", "RUNNING", timeout=0.1)
