@@ -73,10 +73,13 @@ check-docker:
 status: setup
 	@$(CCFLINK) status
 
-# The fault drills (tests/faults, about 11 min on a stack of their own) run after the rest of
-# the suite: beside it, the two shared the two cores and took longer than one after the other.
+# Three runs, one stack at a time: the suite, the example suite (the pytest plugin's stack), and
+# the fault drills (about 10 min on a stack of their own; beside the suite, the two shared the
+# two cores and took longer than one after the other).
 test: setup
-	@$(PY) -m pytest tests examples --ignore=tests/faults
+	@$(PY) -m pytest tests --ignore=tests/faults
+	@echo "==> the example suite (examples/), with the ccflink pytest plugin's own stack"
+	@$(PY) -m pytest examples
 	@echo "==> fault drills (tests/faults), on a stack of their own"
 	@$(PY) -m pytest tests/faults
 
