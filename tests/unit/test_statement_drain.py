@@ -3,7 +3,6 @@ and the command line that asks for it (`flink statement drain`, `up --until-comp
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,6 @@ import pytest
 from emulator.catalog import Catalog, CatalogError
 from emulator.cli.parser import build_parser
 from emulator.config import Settings
-from emulator.flink import rest as flink_rest
 from emulator.flink.rest import FlinkRest, SavepointError
 from emulator.sql import statements
 from emulator.sql.statements import StatementStateError
@@ -21,14 +19,6 @@ JOIN_SQL = (
     "CREATE TABLE transactions_enriched AS\nSELECT t.*, i.id_01 FROM transactions t "
     "LEFT JOIN identities i ON t.TransactionID = i.TransactionID"
 )
-
-
-@pytest.fixture
-def flink(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeFlink]:
-    monkeypatch.setattr(flink_rest, "SAVEPOINT_POLL_SECONDS", 0.0)
-    fake = FakeFlink()
-    yield fake
-    fake.close()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
 
@@ -17,7 +16,6 @@ from emulator.catalog import Catalog
 from emulator.cli.parser import build_parser
 from emulator.config import Settings
 from emulator.flink import cluster
-from emulator.flink import rest as flink_rest
 from emulator.flink.checkpoints import retained_checkpoint
 from emulator.flink.rest import FlinkRest, JobException
 from emulator.process import ManagedProcess
@@ -29,14 +27,6 @@ from tests.fake_flink import FakeFlink
 from tests.unit.test_shell import fake_session
 
 INSERT = "INSERT INTO scored SELECT * FROM transactions"
-
-
-@pytest.fixture
-def flink(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeFlink]:
-    monkeypatch.setattr(flink_rest, "SAVEPOINT_POLL_SECONDS", 0.0)
-    fake = FakeFlink()
-    yield fake
-    fake.close()
 
 
 @pytest.fixture
