@@ -17,6 +17,15 @@ ENTRY_SCRIPT_ENV = "AZUREML_ENTRY_SCRIPT"
 KEYS_ENV = "CCFLINK_MODEL_API_KEYS"
 # azmlinfsrv answers 431 when a request id header is longer than this.
 MAX_REQUEST_ID_LENGTH = 100
+# The largest request body read, Content-Length or chunked. Neither azmlinfsrv 1.5.1 (no Flask
+# MAX_CONTENT_LENGTH; gunicorn bounds only the request line and headers) nor Azure ML's online
+# endpoint limits state one, so the figure is ours: 16 MiB holds ~60,000 rows of the demo's
+# features (~280 bytes each as JSON), 60 times the largest ML_PREDICT batch we document.
+MAX_REQUEST_BYTES = 16 * 1024 * 1024
+REQUEST_TOO_LARGE = (
+    f"The request body is larger than this endpoint accepts ({MAX_REQUEST_BYTES} bytes, "
+    "16 MiB); send fewer rows per request."
+)
 
 
 def model_dir_from_environment() -> Path | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
@@ -19,7 +20,7 @@ from model_server import score
 from model_server.__main__ import DEFAULT_ENTRY_SCRIPT
 from model_server.features import CATEGORICAL_FEATURES, FEATURES, NUMERIC_FEATURES
 from model_server.server.app import create_app
-from model_server.server.config import KEYS_ENV
+from model_server.server.config import KEYS_ENV, MAX_REQUEST_BYTES, REQUEST_TOO_LARGE
 from model_server.server.container import RUN_FAILED
 from model_server.server.input_parsers import NOT_UTF8
 from model_server.train import train_frame
@@ -250,3 +251,26 @@ def test_gunicorn_server_scores_over_http(model_dir: Path) -> None:
     output = server.output()
     server.close()
     assert PRIMARY not in output and SECONDARY not in output
+
+
+def test_a_body_over_the_request_limit_is_413_before_run(client: FlaskClient) -> None:
+    too_long = {"CONTENT_LENGTH": str(MAX_REQUEST_BYTES + 1)}
+    response = client.post(
+        "/score",
+        data=b"{}",
+        headers={**_auth(), "x-request-id": "big-1"},
+        environ_overrides=too_long,
+    )
+    assert response.status_code == 413
+    assert response.get_json() == {"message": REQUEST_TOO_LARGE}
+    assert response.headers["x-ms-run-function-failed"] == "False"
+    assert response.headers["x-request-id"] == "big-1"
+    # a chunked body (no Content-Length) is cut off at the limit too
+    chunked = {"wsgi.input_terminated": True}
+    stream = io.BytesIO(b" " * (MAX_REQUEST_BYTES + 1))
+    response = client.post(
+        "/score", input_stream=stream, headers=_auth(), environ_overrides=chunked
+    )
+    assert response.status_code == 413 and stream.tell() <= MAX_REQUEST_BYTES + 1
+    at_limit = client.post("/score", data=b" " * MAX_REQUEST_BYTES, headers=_auth())
+    assert at_limit.status_code == 500  # read whole and handed to run(), which rejects it
