@@ -3,12 +3,23 @@
 Kept as one JSON file in the state folder (mode 0600: connections and models hold API keys),
 so a later `ccflink sql` sees the tables and models an earlier run created, as a Confluent
 workspace does.
+
+Several `ccflink` processes share the file (the shell or `up --demo` for hours, `ccflink sql`
+and `statement stop` beside them), each holding the copy it loaded. A save therefore writes
+only what this process changed since it last read or wrote the file: under an exclusive lock
+on `catalog.json.lock`, it reads the file again, lays its own additions, changes and
+deletions over it, entry by entry, writes a temporary file and renames it over the old one
+(readers never see half a file), and takes the result as its new copy.
 """
 
 from __future__ import annotations
 
+import copy
+import fcntl
 import json
 import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -122,6 +133,47 @@ def _columns(raw: list[dict[str, Any]]) -> list[ColumnDef]:
     return [ColumnDef(**c) for c in raw]
 
 
+def _table(raw: dict[str, Any]) -> TableEntry:
+    raw = {**raw, "columns": _columns(raw["columns"])}
+    if raw.get("watermark"):
+        raw["watermark"] = tuple(raw["watermark"])
+    return TableEntry(**raw)
+
+
+def _model(raw: dict[str, Any]) -> Model:
+    versions = [
+        ModelVersion(**{**v, "inputs": _columns(v["inputs"]), "outputs": _columns(v["outputs"])})
+        for v in raw["versions"]
+    ]
+    return Model(raw["name"], versions, raw["default_version"])
+
+
+def _connection(raw: dict[str, Any]) -> Connection:
+    return Connection(**raw)
+
+
+def _statement(raw: dict[str, Any]) -> StatementRecord:
+    return StatementRecord(**raw)
+
+
+# The catalog's kinds of entry, as the file's keys and the attributes of `Catalog`, each with
+# the function that builds an entry back from its JSON.
+KINDS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "tables": _table,
+    "models": _model,
+    "connections": _connection,
+    "statements": _statement,
+}
+
+# Per kind, the JSON of each entry by name: what the file holds, or held when last read.
+Snapshot = dict[str, dict[str, dict[str, Any]]]
+
+
+def _as_json(entry: Any) -> dict[str, Any]:
+    """An entry as the file holds it (tuples as lists), to tell whether it changed."""
+    return json.loads(json.dumps(asdict(entry)))
+
+
 class Catalog:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -129,42 +181,80 @@ class Catalog:
         self.models: dict[str, Model] = {}
         self.connections: dict[str, Connection] = {}
         self.statements: dict[str, StatementRecord] = {}
-        if path.exists():
-            self._load(json.loads(path.read_text()))
+        self._known: Snapshot = {kind: {} for kind in KINDS}
+        self._adopt(self._read())
 
     @classmethod
     def for_state(cls, state_dir: Path) -> Catalog:
         return cls(state_dir / "catalog.json")
 
-    def _load(self, data: dict[str, Any]) -> None:
-        for raw in data.get("tables", []):
-            raw = {**raw, "columns": _columns(raw["columns"])}
-            if raw.get("watermark"):
-                raw["watermark"] = tuple(raw["watermark"])
-            self.tables[raw["name"]] = TableEntry(**raw)
-        for raw in data.get("models", []):
-            versions = [
-                ModelVersion(
-                    **{**v, "inputs": _columns(v["inputs"]), "outputs": _columns(v["outputs"])}
-                )
-                for v in raw["versions"]
-            ]
-            self.models[raw["name"]] = Model(raw["name"], versions, raw["default_version"])
-        for raw in data.get("connections", []):
-            self.connections[raw["name"]] = Connection(**raw)
-        for raw in data.get("statements", []):
-            self.statements[raw["name"]] = StatementRecord(**raw)
+    @property
+    def lock_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".lock")
+
+    def _read(self) -> Snapshot:
+        if not self.path.exists():
+            return {kind: {} for kind in KINDS}
+        try:
+            data = json.loads(self.path.read_text())
+        except json.JSONDecodeError as error:
+            raise CatalogError(
+                f"{self.path} is not valid JSON (line {error.lineno}, column {error.colno}: "
+                f"{error.msg}); fix or remove it"
+            ) from None
+        return {kind: {raw["name"]: raw for raw in data.get(kind, [])} for kind in KINDS}
+
+    def _adopt(self, snapshot: Snapshot) -> None:
+        """Take the file's entries as this copy; objects already held are updated in place,
+        so a caller holding an entry keeps seeing (and changing) the catalog's."""
+        for kind, build in KINDS.items():
+            entries = getattr(self, kind)
+            for name in entries.keys() - snapshot[kind].keys():
+                del entries[name]
+            for name, raw in snapshot[kind].items():
+                held = entries.get(name)
+                if held is not None and _as_json(held) == raw:
+                    continue
+                fresh = build(copy.deepcopy(raw))  # never shares a dict with _known
+                if held is None:
+                    entries[name] = fresh
+                else:
+                    vars(held).update(vars(fresh))
+        self._known = snapshot
+
+    def _merged(self, on_disk: Snapshot) -> Snapshot:
+        """The file as it is now, with this process's additions, changes and deletions."""
+        merged: Snapshot = {}
+        for kind in KINDS:
+            ours = {name: _as_json(entry) for name, entry in getattr(self, kind).items()}
+            known = self._known[kind]
+            result = dict(on_disk[kind])
+            for name, raw in ours.items():
+                if known.get(name) != raw:
+                    result[name] = raw
+            for name in known.keys() - ours.keys():
+                result.pop(name, None)
+            merged[kind] = result
+        return merged
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold the catalog's lock: one writer at a time across processes."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
 
     def save(self) -> None:
-        data = {
-            "tables": [asdict(t) for t in self.tables.values()],
-            "models": [asdict(m) for m in self.models.values()],
-            "connections": [asdict(c) for c in self.connections.values()],
-            "statements": [asdict(s) for s in self.statements.values()],
-        }
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_suffix(".tmp")
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            json.dump(data, handle, indent=2)
-        temporary.replace(self.path)
+        """Write this process's changes over the file as it is now; take in everyone else's."""
+        with self._locked():
+            merged = self._merged(self._read())
+            temporary = self.path.with_suffix(".tmp")
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                json.dump({kind: list(merged[kind].values()) for kind in KINDS}, handle, indent=2)
+            temporary.replace(self.path)
+        self._adopt(merged)

@@ -171,14 +171,6 @@ def count_dead_letters(folder: Path) -> dict[str, int]:
 # --- sampling -------------------------------------------------------------------------------
 
 
-class _ReadOnlyCatalog(Catalog):
-    """The catalog as `statement list` refreshes it, never written back: `make up`'s session
-    may be adding statements to the same file while this view runs."""
-
-    def save(self) -> None:
-        pass
-
-
 class PredictionTally:
     """Predictions read so far from the predictions topic, and how many are flagged."""
 
@@ -273,7 +265,7 @@ class Sampler:
 
     def statement_status(self, problems: list[str]) -> tuple[dict[str, int], list[tuple]]:
         try:
-            catalog = _ReadOnlyCatalog(self.settings.state_dir / "catalog.json")
+            catalog = Catalog.for_state(self.settings.state_dir)
             records = refresh(catalog, FlinkRest(self.settings.flink_rest_url))
         except Exception as error:
             problems.append(f"statements: {_brief(error)}")

@@ -4,7 +4,6 @@ flagged predictions, rendering, the loop; with the demo's names and with a user'
 from __future__ import annotations
 
 import io
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -306,18 +305,23 @@ def test_sampler_computes_rates_between_samples(tmp_path: Path, monkeypatch):
     sampler.close()
 
 
-def test_statements_come_from_their_jobs_without_writing_the_catalog(tmp_path: Path, monkeypatch):
+def test_statements_come_from_their_jobs_and_no_other_writer_is_undone(tmp_path: Path, monkeypatch):
     catalog = Catalog.for_state(tmp_path)
     for name, job in (("cli-ok", "job-ok"), ("cli-bad", "job-bad")):
         catalog.statements[name] = StatementRecord(name, "INSERT ...", "RUNNING", name, job)
     catalog.save()
-    before = (tmp_path / "catalog.json").read_text()
 
     class FakeRest:
         def __init__(self, url: str) -> None:
             pass
 
         def job_state(self, job_id: str) -> str:
+            if job_id == "job-bad":  # meanwhile `make up`'s session records a statement
+                session = Catalog.for_state(tmp_path)
+                session.statements["cli-new"] = StatementRecord(
+                    "cli-new", "INSERT ...", "RUNNING", "cli-new", "job-new"
+                )
+                session.save()
             return "FAILED" if job_id == "job-bad" else "RUNNING"
 
         def failure(self, job_id: str) -> str:
@@ -328,10 +332,11 @@ def test_statements_come_from_their_jobs_without_writing_the_catalog(tmp_path: P
 
     monkeypatch.setattr(monitor, "FlinkRest", FakeRest)
     counts, failed = Sampler(settings(tmp_path), WATCHED).statement_status([])
-    assert counts == {"RUNNING": 1, "FAILED": 1}
+    assert counts == {"RUNNING": 2, "FAILED": 1}  # the new statement counted too
     assert failed == [("cli-bad", "ValueError: endpoint answered 401")]
-    assert (tmp_path / "catalog.json").read_text() == before
-    assert json.loads(before)["statements"][1]["status"] == "RUNNING"
+    saved = Catalog.for_state(tmp_path).statements
+    assert saved["cli-bad"].status == "FAILED"  # recorded, as `statement list` records it
+    assert saved["cli-new"].status == "RUNNING"  # the other writer's statement kept
 
 
 def test_unreachable_sources_become_problems_not_crashes(tmp_path: Path, monkeypatch):
