@@ -28,7 +28,7 @@ from emulator.sql import statements
 from emulator.sql.result import StatementResult
 from emulator.sql.session import Session
 from emulator.sql.statements import StatementStateError
-from emulator.testing import endpoints, lifecycle
+from emulator.testing import containers, endpoints, lifecycle
 from emulator.testing.produce import write_rows
 from emulator.testing.reading import Where, read_rows
 from emulator.testing.rows import RowsInput
@@ -219,11 +219,25 @@ class Ccflink:
         ]
 
 
+def backend_problem(backend: str) -> str | None:
+    """Why the session's stack cannot run on `backend` here, or None."""
+    if backend == containers.BACKEND:
+        return containers.docker_engine_problem(f"--ccflink-backend={backend}")
+    return None
+
+
 @contextmanager
-def session_stack(keep: Path | None, new_dir: Callable[[], Path]) -> Iterator[Ccflink]:
+def session_stack(
+    keep: Path | None, new_dir: Callable[[], Path], backend: str = "local", image: str | None = None
+) -> Iterator[Ccflink]:
     """The session's harness: on the stack kept in `keep` (reset first, left running after),
-    else on a new one in `new_dir()`, stopped at the end."""
+    else on a new one in `new_dir()` (local processes, or one container), stopped at the end."""
     began = time.monotonic()
+    if backend == containers.BACKEND:
+        with _container_stack(new_dir(), image) as settings:
+            LOG.info("stack ready in a container in %.1f s", time.monotonic() - began)
+            yield Ccflink(settings)
+        return
     if keep is not None:
         harness = Ccflink(lifecycle.keep_in(keep.resolve()))
         harness.reset()
@@ -236,3 +250,17 @@ def session_stack(keep: Path | None, new_dir: Callable[[], Path]) -> Iterator[Cc
         yield Ccflink(settings)
     finally:
         stack.down(settings)
+
+
+@contextmanager
+def _container_stack(state_dir: Path, image: str | None) -> Iterator[Settings]:
+    """The stack in a `CcflinkContainer` (its image built from this checkout unless named),
+    removed at the end with the model servers the tests started."""
+    container = containers.CcflinkContainer(state_dir, image=image or containers.build_image())
+    container.start()
+    settings = container.settings()
+    try:
+        yield settings
+    finally:
+        endpoints.stop_all(settings)
+        container.stop()

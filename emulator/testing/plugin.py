@@ -1,5 +1,6 @@
-"""The pytest plugin ccflink ships (its `pytest11` entry point): the `ccflink` fixture, the
-`--ccflink-keep` option, and the services' log tails in a failed test's report.
+"""The pytest plugin ccflink ships (its `pytest11` entry point): the `ccflink` fixture, its
+options (`--ccflink-keep`, `--ccflink-backend`, `--ccflink-image`), and the services' log
+tails in a failed test's report.
 
 The harness, and PyFlink with it, is imported when a test first asks for the fixture, as the
 CLI's handlers are imported when their command runs: pytest loads this module in every run of
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from emulator.testing.harness import Ccflink
 
 HARNESS_MODULE = "emulator.testing.harness"
+BACKENDS = ("local", "testcontainers")
 FIXTURE = "ccflink"
 RUNNING = pytest.StashKey["Ccflink"]()
 
@@ -34,6 +36,32 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "healthy (what earlier runs made is cleared first), else started there; left running "
         "after the run. Default: a new stack in a temporary folder, stopped after the run.",
     )
+    group.addoption(
+        "--ccflink-backend",
+        choices=BACKENDS,
+        default="local",
+        help="where the stack runs: local processes (default), or one container started with "
+        "testcontainers (needs a Docker engine; the tests skip, saying why, without one).",
+    )
+    group.addoption(
+        "--ccflink-image",
+        metavar="IMAGE",
+        default=None,
+        help="with --ccflink-backend=testcontainers: the stack's image to run. Default: built "
+        "from this ccflink checkout's docker/stack/Dockerfile.",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Refuse option combinations that cannot work, before any test runs."""
+    backend = config.getoption("ccflink_backend")
+    if backend != "local" and config.getoption("ccflink_keep") is not None:
+        raise pytest.UsageError(
+            f"--ccflink-keep keeps a local stack between runs; it does not combine with "
+            f"--ccflink-backend={backend} (the container is removed after each run)"
+        )
+    if backend == "local" and config.getoption("ccflink_image") is not None:
+        raise pytest.UsageError("--ccflink-image needs --ccflink-backend=testcontainers")
 
 
 @pytest.fixture(scope="session")
@@ -44,7 +72,14 @@ def ccflink(
     serve your model, produce rows and read results (emulator/testing/harness.py)."""
     harness = importlib.import_module(HARNESS_MODULE)
     keep: Path | None = request.config.getoption("ccflink_keep")
-    with harness.session_stack(keep, lambda: tmp_path_factory.mktemp("ccflink")) as running:
+    backend: str = request.config.getoption("ccflink_backend")
+    problem = harness.backend_problem(backend)
+    if problem is not None:
+        pytest.skip(problem)
+    image: str | None = request.config.getoption("ccflink_image")
+    with harness.session_stack(
+        keep, lambda: tmp_path_factory.mktemp("ccflink"), backend, image
+    ) as running:
         request.config.stash[RUNNING] = running
         try:
             yield running

@@ -16,15 +16,15 @@ from pathlib import Path
 
 from testcontainers.compose import DockerCompose
 
-import docker
 from emulator import model_endpoint
 from emulator.config import PROJECT_ROOT, Ports, Settings
 from emulator.profiles import Profile
+from emulator.testing import containers
 
 BACKEND_ENV = "CCFLINK_BACKEND"
 COMPOSE_DIR = PROJECT_ROOT / "docker"
-# The Flink image's interpreter (python:3.11-slim), which its TaskManager's workers run.
-CONTAINER_PYTHON = "/usr/local/bin/python"
+# The Flink image's interpreter (python:3.11-slim), as the stack image's.
+CONTAINER_PYTHON = containers.CONTAINER_PYTHON
 
 
 def wanted() -> bool:
@@ -33,11 +33,7 @@ def wanted() -> bool:
 
 def docker_engine_problem() -> str | None:
     """Why containers cannot run here, or None when a Docker engine answers."""
-    try:
-        docker.from_env(timeout=5).ping()
-    except Exception as error:  # the docker library raises several unrelated types
-        return f"{BACKEND_ENV}=testcontainers needs a Docker engine: {error}"
-    return None
+    return containers.docker_engine_problem(f"{BACKEND_ENV}=testcontainers")
 
 
 def container_settings(state_dir: Path, jars_dir: Path) -> Settings:
