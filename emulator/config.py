@@ -29,6 +29,11 @@ DEFAULT_WORKER_COUNT = 2
 # Flink's own images take cluster configuration from FLINK_PROPERTIES; so does `ccflink up`.
 FLINK_PROPERTIES_ENV = "FLINK_PROPERTIES"
 REGISTRY_USERS_FILE_ENV = "CCFLINK_SCHEMA_REGISTRY_BASIC_AUTH_FILE"
+REGISTRY_MAX_REQUEST_BYTES_ENV = "CCFLINK_SCHEMA_REGISTRY_MAX_REQUEST_BYTES"
+# A registration is one `_schemas` record, and librdkafka's producer sends records of up to
+# 1,000,000 bytes (message.max.bytes); the pipeline's largest body is 4 KB (29 KB for all 394
+# Kaggle transaction columns).
+DEFAULT_REGISTRY_MAX_REQUEST_BYTES = 1_000_000
 
 
 class ConfigError(CcflinkError):
@@ -187,6 +192,16 @@ def flink_properties_text() -> str:
 def registry_users_file() -> str | None:
     """The registry's basic-auth users file, when one is set (off by default)."""
     return os.environ.get(REGISTRY_USERS_FILE_ENV) or None
+
+
+def registry_max_request_bytes() -> int:
+    """The largest request body the registry reads (bigger ones are answered 413)."""
+    value = os.environ.get(REGISTRY_MAX_REQUEST_BYTES_ENV, str(DEFAULT_REGISTRY_MAX_REQUEST_BYTES))
+    if not value.strip().isdigit() or int(value) < 1:
+        raise ConfigError(
+            f"{REGISTRY_MAX_REQUEST_BYTES_ENV}={value!r}: give a number of bytes >= 1"
+        )
+    return int(value)
 
 
 def settings_from_env() -> Settings:

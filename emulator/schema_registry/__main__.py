@@ -35,8 +35,14 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="[%(asctime)s] %(levelname)s %(message)s")
-    store = SchemaStore(KafkaSchemaLog(args.bootstrap_servers))
-    app = create_app(store)
+    try:
+        max_request_bytes = config.registry_max_request_bytes()
+    except config.ConfigError as error:
+        sys.exit(f"schema registry: {error}")
+    schema_log = KafkaSchemaLog(args.bootstrap_servers)
+    schema_log.ensure_topic()
+    store = SchemaStore(schema_log)
+    app = create_app(store, max_request_bytes)
     if args.basic_auth_file is not None:
         try:
             app = BasicAuth(app, Path(args.basic_auth_file).resolve())
@@ -49,7 +55,16 @@ def main(argv: list[str] | None = None) -> None:
         args.port,
         f" (basic auth: {args.basic_auth_file})" if args.basic_auth_file else "",
     )
-    serve(app, host=args.host, port=args.port, threads=8, ident="ccflink-sr")
+    # The app answers 413 (JSON) from Content-Length before reading; waitress reads a body
+    # before the app runs, so it stops at twice the limit (its own plain 413) to bound that.
+    serve(
+        app,
+        host=args.host,
+        port=args.port,
+        threads=8,
+        ident="ccflink-sr",
+        max_request_body_size=2 * max_request_bytes,
+    )
 
 
 if __name__ == "__main__":

@@ -1,19 +1,27 @@
 """Confluent Schema Registry's REST API (the subset clients use) over a SchemaStore.
 
 Answers with Confluent's content type and `{"error_code": ..., "message": ...}` error bodies,
-because clients (confluent-kafka, Flink's avro-confluent format) branch on `error_code`.
+every error included (HTTP errors, a body over the size limit, bugs), because clients
+(confluent-kafka, Flink's avro-confluent format) branch on `error_code`.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from emulator import config
 from emulator.schema_registry.store import RegistryError, SchemaStore
 
 CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
+# What Confluent's registry answers for an error it did not expect: 50001, as a store error.
+INTERNAL_ERROR_CODE = 50001
+
+log = logging.getLogger("schema_registry")
 
 
 def _json(data: Any, status: int = 200) -> Response:
@@ -51,20 +59,39 @@ def _compatibility_answer(messages: list[str]) -> Response:
     return _json(answer)
 
 
-def create_app(store: SchemaStore) -> Flask:
+def create_app(
+    store: SchemaStore, max_request_bytes: int = config.DEFAULT_REGISTRY_MAX_REQUEST_BYTES
+) -> Flask:
+    """The REST API over `store`; a body over `max_request_bytes` is refused before it is read."""
     app = Flask("schema_registry")
+    app.config["MAX_CONTENT_LENGTH"] = max_request_bytes
 
     @app.errorhandler(RegistryError)
     def registry_error(error: RegistryError) -> Response:
+        if error.status >= 500:
+            log.error("%s %s: %s", request.method, request.path, error.message)
         return _json({"error_code": error.error_code, "message": error.message}, error.status)
 
-    @app.errorhandler(404)
-    def not_found(_error: Exception) -> Response:
-        return _json({"error_code": 404, "message": "HTTP 404 Not Found"}, 404)
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(_error: RequestEntityTooLarge) -> Response:
+        size = request.content_length
+        message = (
+            f"Request body of {size} bytes is over the limit of {max_request_bytes} bytes"
+            if size is not None
+            else f"Request body is over the limit of {max_request_bytes} bytes"
+        )
+        return _json({"error_code": 413, "message": message}, 413)
 
-    @app.errorhandler(405)
-    def not_allowed(_error: Exception) -> Response:
-        return _json({"error_code": 405, "message": "HTTP 405 Method Not Allowed"}, 405)
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response:
+        status = error.code or 500
+        return _json({"error_code": status, "message": f"HTTP {status} {error.name}"}, status)
+
+    @app.errorhandler(Exception)
+    def unexpected(_error: Exception) -> Response:
+        log.exception("%s %s failed", request.method, request.path)
+        message = f"Internal error while serving {request.method} {request.path}"
+        return _json({"error_code": INTERNAL_ERROR_CODE, "message": message}, 500)
 
     @app.get("/")
     def root() -> Response:

@@ -17,9 +17,13 @@ from confluent_kafka import (
 
 from emulator.kafka.consume import arrived
 from emulator.kafka.topics import create_topic
+from emulator.schema_registry.store import SchemaLogError, SchemaLogTimeout
 
 SCHEMAS_TOPIC = "_schemas"
 APPEND_TIMEOUT_S = 30.0
+# librdkafka reports every record within message.timeout.ms; this is left for the report.
+_REPORT_GRACE_S = 5.0
+_TIMEOUT_CODES = {KafkaError._MSG_TIMED_OUT, KafkaError._TIMED_OUT, KafkaError.REQUEST_TIMED_OUT}
 
 Entry = tuple[dict[str, Any], dict[str, Any] | None]
 
@@ -32,33 +36,61 @@ def _decode(data: bytes | None) -> dict[str, Any] | None:
     return None if data is None else json.loads(data)
 
 
-class KafkaSchemaLog:
-    """Appends synchronously (the REST call answers only once the change is durable)."""
+def _reason(error: Exception) -> str:
+    if isinstance(error, KafkaException) and isinstance(error.args[0], KafkaError):
+        return error.args[0].str()
+    return str(error) or type(error).__name__
 
-    def __init__(self, bootstrap_servers: str, topic: str = SCHEMAS_TOPIC) -> None:
+
+class KafkaSchemaLog:
+    """Appends synchronously (the REST call answers only once the change is durable).
+
+    A failed append is a SchemaLogError, a SchemaLogTimeout when the broker did not acknowledge
+    it within `append_timeout_s`: librdkafka then gives the record up rather than sending it
+    after the client was told the change failed.
+    """
+
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        topic: str = SCHEMAS_TOPIC,
+        append_timeout_s: float = APPEND_TIMEOUT_S,
+    ) -> None:
         self._bootstrap = bootstrap_servers
         self._topic = topic
-        create_topic(bootstrap_servers, topic, 1, {"cleanup.policy": "compact"})
+        self._timeout_s = append_timeout_s
         self._producer = Producer(
-            {"bootstrap.servers": bootstrap_servers, "acks": "all", "linger.ms": 0}
+            {
+                "bootstrap.servers": bootstrap_servers,
+                "acks": "all",
+                "linger.ms": 0,
+                "message.timeout.ms": int(append_timeout_s * 1000),
+            }
         )
+
+    def ensure_topic(self) -> None:
+        """The compacted topic, if it is not there yet (as Confluent's registry makes it)."""
+        create_topic(self._bootstrap, self._topic, 1, {"cleanup.policy": "compact"})
 
     def append(self, key: dict[str, Any], value: dict[str, Any] | None) -> None:
         outcome: list[KafkaError | None] = []
-        self._producer.produce(
-            self._topic,
-            key=_encode(key),
-            value=_encode(value),
-            on_delivery=lambda error, _message: outcome.append(error),
-        )
-        self._producer.flush(APPEND_TIMEOUT_S)
-        if not outcome:
-            raise TimeoutError(
+        try:
+            self._producer.produce(
+                self._topic,
+                key=_encode(key),
+                value=_encode(value),
+                on_delivery=lambda error, _message: outcome.append(error),
+            )
+        except (KafkaException, BufferError) as error:  # refused at once: too large, queue full
+            raise SchemaLogError(f"{self._topic}: {_reason(error)}") from error
+        self._producer.flush(self._timeout_s + _REPORT_GRACE_S)
+        if not outcome or (outcome[0] is not None and outcome[0].code() in _TIMEOUT_CODES):
+            raise SchemaLogTimeout(
                 f"{self._topic}: the broker did not acknowledge the write "
-                f"within {APPEND_TIMEOUT_S:.0f} s"
+                f"within {self._timeout_s:g} s"
             )
         if outcome[0] is not None:
-            raise KafkaException(outcome[0])
+            raise SchemaLogError(f"{self._topic}: {outcome[0].str()}")
 
     def replay(self) -> list[Entry]:
         """Every record, from the beginning until the consumer has caught up with the end.

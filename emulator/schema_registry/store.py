@@ -3,6 +3,11 @@
 State lives in memory and every change is first appended to a log (a compacted Kafka topic in
 the running service, a list in unit tests). Replaying the log at start rebuilds the same
 subjects, versions and ids, which is what makes ids stable across restarts.
+
+Changes are made one at a time (the write lock) and the append happens outside the state's
+lock, so a broker that does not answer holds up other changes but never a read. Ids only grow:
+before a permanent delete lets compaction remove schema records, the highest id issued is
+written under a key of its own that is never deleted, and replay resumes after it.
 """
 
 from __future__ import annotations
@@ -28,6 +33,14 @@ class RegistryError(Exception):
         self.status = status
         self.error_code = error_code
         self.message = message
+
+
+class SchemaLogError(Exception):
+    """An append the log could not make durable: the broker refused it or cannot be reached."""
+
+
+class SchemaLogTimeout(SchemaLogError):
+    """An append the log did not confirm in time (Confluent's 50002, "operation timed out")."""
 
 
 def subject_not_found(subject: str) -> RegistryError:
@@ -60,7 +73,11 @@ class SchemaVersion:
 
 
 class SchemaLog(Protocol):
-    """Durable, ordered record of registry changes (key and value are JSON objects)."""
+    """Durable, ordered record of registry changes (key and value are JSON objects).
+
+    `append` returns once the record is durable, or raises SchemaLogError (SchemaLogTimeout
+    when it could not tell in time).
+    """
 
     def append(self, key: dict[str, Any], value: dict[str, Any] | None) -> None: ...
 
@@ -97,10 +114,20 @@ def canonical_avro(schema_text: str) -> str:
     return json.dumps(parsed, separators=(",", ":"))
 
 
+# Confluent's own key types are SCHEMA, CONFIG, MODE, NOOP...; this one is ours. Its record is
+# rewritten, never tombstoned, so compaction always keeps the latest.
+ID_COUNTER_KEY: dict[str, Any] = {"keytype": "ID_COUNTER", "magic": 0}
+
+
 class SchemaStore:
     def __init__(self, log: SchemaLog) -> None:
         self._log = log
+        # Guards the state below; held only to read or apply, never while the log appends.
         self._lock = threading.RLock()
+        # One change at a time, decided on the current state, appended, then applied: the log's
+        # order is the order changes were applied in.
+        self._write_lock = threading.Lock()
+        self._max_id = 0  # the highest schema id ever issued
         self._subjects: dict[str, list[SchemaVersion]] = {}
         self._by_id: dict[int, str] = {}
         self._id_by_schema: dict[str, int] = {}
@@ -124,11 +151,14 @@ class SchemaStore:
             versions.sort(key=lambda v: v.version)
             self._by_id[entry.schema_id] = entry.schema
             self._id_by_schema[entry.schema] = entry.schema_id
+            self._max_id = max(self._max_id, entry.schema_id)
         elif key.get("keytype") == "SCHEMA" and value is None:
             versions = self._subjects.get(key["subject"], [])
             versions[:] = [v for v in versions if v.version != key["version"]]
             if not versions:
                 self._subjects.pop(key["subject"], None)
+        elif key.get("keytype") == ID_COUNTER_KEY["keytype"] and value is not None:
+            self._max_id = max(self._max_id, value["maxId"])
         elif key.get("keytype") == "CONFIG":
             subject = key.get("subject")
             if value is None:
@@ -137,8 +167,15 @@ class SchemaStore:
                 self._config[subject] = value["compatibilityLevel"]
 
     def _record(self, key: dict[str, Any], value: dict[str, Any] | None) -> None:
-        self._log.append(key, value)
-        self._apply(key, value)
+        """Append, then apply; the caller holds the write lock and not the state's lock."""
+        try:
+            self._log.append(key, value)
+        except SchemaLogTimeout as error:
+            raise RegistryError(500, 50002, f"Operation timed out: {error}") from error
+        except SchemaLogError as error:
+            raise RegistryError(500, 50001, f"Error in the backend data store: {error}") from error
+        with self._lock:
+            self._apply(key, value)
 
     @staticmethod
     def _schema_key(subject: str, version: int) -> dict[str, Any]:
@@ -245,31 +282,45 @@ class SchemaStore:
         compatibility level (BACKWARD unless configured), or it is refused with 409.
         """
         canonical = canonical_avro(schema_text)
-        with self._lock:
-            current = [v for v in self._subjects.get(subject, []) if not v.deleted]
-            for entry in current:
-                if entry.schema == canonical:
-                    return entry.schema_id
-            messages = self.incompatibilities(subject, canonical)
-            if messages:
-                raise RegistryError(
-                    409,
-                    409,
-                    f"Schema being registered is incompatible with an earlier schema for subject "
-                    f'"{subject}", details: [{", ".join(messages)}]',
-                )
-            schema_id = self._id_by_schema.get(canonical)
-            if schema_id is None:
-                schema_id = max(self._by_id, default=0) + 1
-            every = self._subjects.get(subject, [])
-            version = max((v.version for v in every), default=0) + 1
+        known = self._registered_id(subject, canonical)  # no wait when it is already there
+        if known is not None:
+            return known
+        with self._write_lock:
+            with self._lock:
+                known = self._registered_id(subject, canonical)
+                if known is not None:
+                    return known
+                messages = self.incompatibilities(subject, canonical)
+                if messages:
+                    raise RegistryError(
+                        409,
+                        409,
+                        "Schema being registered is incompatible with an earlier schema for "
+                        f'subject "{subject}", details: [{", ".join(messages)}]',
+                    )
+                schema_id = self._id_by_schema.get(canonical)
+                if schema_id is None:
+                    # Taken even if the append fails: a timed-out record may still land.
+                    self._max_id += 1
+                    schema_id = self._max_id
+                every = self._subjects.get(subject, [])
+                version = max((v.version for v in every), default=0) + 1
             self._write_version(SchemaVersion(subject, version, schema_id, canonical))
             return schema_id
 
-    def delete_subject(self, subject: str, permanent: bool = False) -> list[int]:
+    def _registered_id(self, subject: str, canonical: str) -> int | None:
         with self._lock:
+            for entry in self._subjects.get(subject, []):
+                if entry.schema == canonical and not entry.deleted:
+                    return entry.schema_id
+            return None
+
+    def delete_subject(self, subject: str, permanent: bool = False) -> list[int]:
+        with self._write_lock:
             if permanent:
-                versions = self._live(subject, include_deleted=True)
+                with self._lock:
+                    versions = self._live(subject, include_deleted=True)
+                    highest = self._max_id
                 if any(not v.deleted for v in versions):
                     raise RegistryError(
                         404,
@@ -277,10 +328,13 @@ class SchemaStore:
                         f"Subject '{subject}' was not deleted first before being "
                         "permanently deleted",
                     )
+                # Before compaction may drop these records' ids: replay resumes after this one.
+                self._record(ID_COUNTER_KEY, {"maxId": highest})
                 for entry in versions:
                     self._record(self._schema_key(subject, entry.version), None)
                 return [v.version for v in versions]
-            versions = self._live(subject)
+            with self._lock:
+                versions = self._live(subject)
             for entry in versions:
                 entry_deleted = SchemaVersion(
                     entry.subject, entry.version, entry.schema_id, entry.schema, deleted=True
@@ -294,7 +348,7 @@ class SchemaStore:
             raise RegistryError(
                 422, 42203, f"Invalid compatibility level. Valid values are {COMPATIBILITY_LEVELS}"
             )
-        with self._lock:
+        with self._write_lock:
             self._record(
                 {"keytype": "CONFIG", "subject": subject, "magic": 0},
                 {"compatibilityLevel": level},

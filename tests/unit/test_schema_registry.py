@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -16,8 +17,16 @@ from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
 from common import registry as calls
+from emulator import config
 from emulator.schema_registry.app import CONTENT_TYPE, create_app
-from emulator.schema_registry.store import MemoryLog, SchemaStore
+from emulator.schema_registry.kafka_log import KafkaSchemaLog
+from emulator.schema_registry.store import (
+    MemoryLog,
+    SchemaLogError,
+    SchemaLogTimeout,
+    SchemaStore,
+    canonical_avro,
+)
 
 SCHEMA_A: dict[str, Any] = {
     "type": "record",
@@ -523,3 +532,212 @@ def test_the_registry_calls_ccflink_makes_against_the_emulator(registry_url: str
     again = calls.latest_version(calls.registry_client(registry_url), "orders-value")
     assert again is not None
     assert again["version"] == 1
+
+
+# --- bad input and a failing log (issue 15) --------------------------------------------------
+
+
+class ExplodingInput:
+    """A request body that must not be read: the size check answers from Content-Length."""
+
+    def read(self, *_args: Any) -> bytes:
+        raise AssertionError("the body was read")
+
+    readline = read
+
+
+def test_a_body_over_the_limit_is_413_without_being_read(log: MemoryLog) -> None:
+    client = create_app(SchemaStore(log), max_request_bytes=1000).test_client()
+    response = client.post(
+        "/subjects/orders-value/versions",
+        content_type="application/json",
+        environ_overrides={"wsgi.input": ExplodingInput(), "CONTENT_LENGTH": "1001"},
+    )
+    assert_error(response, 413, 413)
+    assert "1001" in body(response)["message"] and "1000" in body(response)["message"]
+    assert log.records == []
+
+
+def test_a_body_within_the_limit_registers(log: MemoryLog) -> None:
+    payload = json.dumps({"schema": compact(SCHEMA_A)})
+    client = create_app(SchemaStore(log), max_request_bytes=len(payload)).test_client()
+    response = client.post("/subjects/orders-value/versions", data=payload)
+    assert response.status_code == 200
+    assert_error(client.post("/subjects/orders-value/versions", data=payload + " "), 413, 413)
+
+
+class FailingLog(MemoryLog):
+    """A log whose appends fail with `error` once `failing` is set."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__()
+        self.error = error
+        self.failing = False
+
+    def append(self, key: dict[str, Any], value: dict[str, Any] | None) -> None:
+        if self.failing:
+            raise self.error
+        super().append(key, value)
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (SchemaLogError("_schemas: Local: Broker transport failure"), 50001),
+        (SchemaLogTimeout("_schemas: the broker did not acknowledge the write in 30 s"), 50002),
+    ],
+)
+def test_a_failed_append_is_json_500_with_confluents_code(error: Exception, code: int) -> None:
+    log = FailingLog(error)
+    client = create_app(SchemaStore(log)).test_client()
+    register_id(client, "orders-value", compact(SCHEMA_A))
+    log.failing = True
+    writes = [
+        lambda: register(client, "orders-value", compact(SCHEMA_B)),
+        lambda: client.delete("/subjects/orders-value"),
+        lambda: client.put("/config", json={"compatibility": "NONE"}),
+        lambda: client.put("/config/orders-value", json={"compatibility": "NONE"}),
+    ]
+    for write in writes:
+        response = write()
+        assert_error(response, 500, code)
+        assert str(error) in body(response)["message"]
+    # Nothing changed, and reads answer as before.
+    assert body(client.get("/subjects/orders-value/versions")) == [1]
+    assert body(client.get("/config")) == {"compatibilityLevel": "BACKWARD"}
+
+
+def test_an_unexpected_error_in_any_route_is_json_500(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(SchemaStore, "subjects", broken)
+    response = client.get("/subjects")
+    assert_error(response, 500, 50001)
+    assert "a bug" not in body(response)["message"]  # internals stay in the registry's log
+
+
+class BlockingLog(MemoryLog):
+    """A log whose appends wait for `release`, as during a broker outage."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.blocking = False
+        self.appending = threading.Event()
+        self.release = threading.Event()
+
+    def append(self, key: dict[str, Any], value: dict[str, Any] | None) -> None:
+        if self.blocking:
+            self.appending.set()
+            assert self.release.wait(timeout=30)
+        super().append(key, value)
+
+
+def test_reads_answer_while_a_registration_waits_for_the_log() -> None:
+    log = BlockingLog()
+    store = SchemaStore(log)
+    id_a = store.register("orders-value", compact(SCHEMA_A))
+    log.blocking = True
+    registered: list[int] = []
+    writer = threading.Thread(
+        target=lambda: registered.append(store.register("orders-value", compact(SCHEMA_B)))
+    )
+    writer.start()
+    try:
+        assert log.appending.wait(timeout=10)
+        reads: list[Any] = []
+        reader = threading.Thread(
+            target=lambda: reads.extend(
+                [
+                    store.subjects(),
+                    store.versions("orders-value"),
+                    store.schema_by_id(id_a),
+                    store.get_version("orders-value", "latest").version,
+                    store.register("orders-value", compact(SCHEMA_A)),  # already there
+                ]
+            )
+        )
+        reader.start()
+        reader.join(timeout=5)
+        assert not reader.is_alive(), "a read waited for the append"
+        assert reads == [["orders-value"], [1], canonical_avro(compact(SCHEMA_A)), 1, id_a]
+    finally:
+        log.release.set()
+        writer.join(timeout=10)
+    assert registered and registered[0] > id_a
+    assert store.versions("orders-value") == [1, 2]
+
+
+def test_concurrent_registrations_get_distinct_ids_in_log_order() -> None:
+    log = MemoryLog()
+    store = SchemaStore(log)
+    schemas = [json.dumps({**SCHEMA_A, "name": f"r{i}"}) for i in range(20)]
+    ids: dict[str, int] = {}
+    threads = [
+        threading.Thread(target=lambda s=s, i=i: ids.update({s: store.register(f"s{i}", s)}))
+        for i, s in enumerate(schemas)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert sorted(ids.values()) == list(range(1, 21))
+    logged = [value["id"] for key, value in log.records if value and key["keytype"] == "SCHEMA"]
+    assert logged == list(range(1, 21))
+
+
+def compacted(records: list[tuple[dict[str, Any], dict[str, Any] | None]]) -> MemoryLog:
+    """What Kafka's log compaction leaves: the last record of each key, tombstones dropped."""
+    last: dict[str, tuple[int, tuple[dict[str, Any], dict[str, Any] | None]]] = {}
+    for offset, (key, value) in enumerate(records):
+        last[json.dumps(key, sort_keys=True)] = (offset, (key, value))
+    log = MemoryLog()
+    log.records = [record for _, record in sorted(last.values()) if record[1] is not None]
+    return log
+
+
+def test_ids_are_never_reused_after_a_hard_delete_compaction_and_restart(
+    log: MemoryLog,
+) -> None:
+    store = SchemaStore(log)
+    id_a = store.register("orders-value", compact(SCHEMA_A))
+    id_gone = store.register("purged-value", json.dumps("long"))
+    store.delete_subject("purged-value")
+    store.delete_subject("purged-value", permanent=True)
+
+    restarted = SchemaStore(compacted(log.records))
+    assert restarted.subjects(include_deleted=True) == ["orders-value"]
+    new_id = restarted.register("other-value", json.dumps("double"))
+    assert new_id > max(id_a, id_gone)
+
+
+@pytest.fixture
+def unreachable_broker() -> str:
+    """host:port where nothing listens (the port was free a moment ago)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"127.0.0.1:{probe.getsockname()[1]}"
+
+
+def test_kafka_log_append_to_an_unreachable_broker_times_out(unreachable_broker: str) -> None:
+    schema_log = KafkaSchemaLog(unreachable_broker, append_timeout_s=0.5)
+    with pytest.raises(SchemaLogTimeout, match=r"did not acknowledge the write within 0\.5 s"):
+        schema_log.append({"keytype": "NOOP"}, {})
+
+
+def test_kafka_log_refuses_a_record_too_large(unreachable_broker: str) -> None:
+    schema_log = KafkaSchemaLog(unreachable_broker, append_timeout_s=0.5)
+    with pytest.raises(SchemaLogError, match=r"_schemas: .*too large") as raised:
+        schema_log.append({"keytype": "SCHEMA"}, {"schema": "x" * 2_000_000})
+    assert not isinstance(raised.value, SchemaLogTimeout)
+
+
+def test_the_size_limit_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert config.registry_max_request_bytes() == config.DEFAULT_REGISTRY_MAX_REQUEST_BYTES
+    monkeypatch.setenv(config.REGISTRY_MAX_REQUEST_BYTES_ENV, "65536")
+    assert config.registry_max_request_bytes() == 65536
+    monkeypatch.setenv(config.REGISTRY_MAX_REQUEST_BYTES_ENV, "1MB")
+    with pytest.raises(config.ConfigError, match="CCFLINK_SCHEMA_REGISTRY_MAX_REQUEST_BYTES='1MB'"):
+        config.registry_max_request_bytes()
