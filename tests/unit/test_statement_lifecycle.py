@@ -3,8 +3,6 @@ restarting, their failures listed, and what `up` brings back after `down` or a l
 
 from __future__ import annotations
 
-import os
-import subprocess
 import time
 from pathlib import Path
 from typing import ClassVar
@@ -251,15 +249,20 @@ def test_down_suspends_running_statements_with_savepoints(
 def test_the_supervisor_replaces_only_a_taskmanager_that_died_by_itself(
     settings: Settings,
 ) -> None:
-    settings.pids_dir.mkdir(parents=True)
-    ManagedProcess(cluster.JOBMANAGER, settings).pid_file.write_text(str(os.getpid()))
-    assert not supervisor.taskmanager_lost(settings)  # no pid file: stopped by `down`
-    dead = subprocess.Popen(["true"])
-    dead.wait()
-    ManagedProcess(cluster.TASKMANAGER, settings).pid_file.write_text(str(dead.pid))
-    assert supervisor.taskmanager_lost(settings)
-    ManagedProcess(cluster.TASKMANAGER, settings).pid_file.write_text(str(os.getpid()))
-    assert not supervisor.taskmanager_lost(settings)
+    jobmanager = ManagedProcess(cluster.JOBMANAGER, settings)
+    taskmanager = ManagedProcess(cluster.TASKMANAGER, settings)
+    jobmanager.start(["sleep", "300"])
+    try:
+        assert not supervisor.taskmanager_lost(settings)  # no pid file: stopped by `down`
+        taskmanager.start(["true"])
+        while taskmanager.is_running():  # until it has exited on its own
+            time.sleep(0.05)
+        assert supervisor.taskmanager_lost(settings)
+        taskmanager.start(["sleep", "300"])
+        assert not supervisor.taskmanager_lost(settings)
+    finally:
+        taskmanager.stop()
+        jobmanager.stop()
 
 
 def test_resume_update_and_exception_list_are_commands() -> None:
