@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from common.errors import CcflinkError
+from emulator.dialect.secrets import mask_secrets
 from emulator.dialect.statements import ColumnDef
 
 DEFAULT_PARTITIONS = 6
@@ -32,11 +33,6 @@ DEFAULT_PARTITIONS = 6
 
 class CatalogError(CcflinkError):
     """A table, model, version, connection or statement the catalog does not have."""
-
-
-def mask(secret: str) -> str:
-    """Confluent shows secrets redacted; keep the last 4 characters to tell keys apart."""
-    return "*****" + secret[-4:] if len(secret) > 8 else "*****"
 
 
 @dataclass
@@ -127,6 +123,12 @@ class StatementRecord:
     options: dict[str, str] = field(default_factory=dict)
     # The savepoint it continues from when resumed (taken by `statement stop` or `down`).
     restore_point: str | None = None
+
+    def __post_init__(self) -> None:
+        """The statement store never holds a secret: a key written in the statement (CREATE
+        MODEL, CREATE CONNECTION) lives only in the model or connection it made."""
+        self.sql = mask_secrets(self.sql)
+        self.detail = None if self.detail is None else mask_secrets(self.detail)
 
 
 def _columns(raw: list[dict[str, Any]]) -> list[ColumnDef]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from emulator.catalog import Catalog, CatalogError, Connection, mask
+from emulator.catalog import Catalog, CatalogError, Connection
 from emulator.cli.output import format_rows, say
 from emulator.config import Settings
+from emulator.dialect.secrets import mask
 
 
 def _connection(settings: Settings, name: str) -> tuple[Catalog, Connection]:

@@ -20,6 +20,7 @@ from emulator import inferred_tables
 from emulator.catalog import Catalog, StatementRecord
 from emulator.config import Settings
 from emulator.dialect.parse import Query, parse_statement, statement_kind
+from emulator.dialect.secrets import mask_secrets
 from emulator.dialect.splitter import Statement, split_statements
 from emulator.dialect.statements import SetOption
 from emulator.dialect.text import DialectError
@@ -42,7 +43,8 @@ SERVICE_ERRORS = (OSError, KafkaException, SchemaRegistryError)
 
 
 def _first_line(text: str) -> str:
-    line = " ".join(text.split())
+    """The statement on one line for an error, secrets masked before it is cut."""
+    line = " ".join(mask_secrets(text).split())
     return line if len(line) <= 80 else line[:77] + "..."
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from emulator.catalog import Connection, mask
+from emulator.catalog import Connection
 from emulator.dialect.catalog_statements import CreateConnection, Describe, Drop
+from emulator.dialect.secrets import mask
 from emulator.dialect.text import DialectError
 from emulator.sql.context import Context
 from emulator.sql.result import StatementResult

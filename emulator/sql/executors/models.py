@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from emulator.catalog import Model, ModelVersion, mask
+from emulator.catalog import Model, ModelVersion
 from emulator.dialect.catalog_statements import AlterOptions, Describe, Drop, ShowCreate
+from emulator.dialect.secrets import mask_options
 from emulator.dialect.statements import CreateModel
 from emulator.dialect.text import DialectError, quote_identifier
 from emulator.sql import predict
@@ -11,7 +12,6 @@ from emulator.sql.context import Context
 from emulator.sql.result import StatementResult
 
 MAX_MODEL_VERSIONS = 10
-SECRET_OPTIONS = {"api-key", "api_key", "azureml.api_key"}
 
 
 def model_and_version(context: Context, reference: str) -> tuple[Model, str | None]:
@@ -139,7 +139,7 @@ def create_model_text(model: Model, version: str | None = None) -> str:
     def columns(cols) -> str:
         return ",\n".join(f"  {c.sql()}" for c in cols)
 
-    options = {k: (mask(v) if k in SECRET_OPTIONS else v) for k, v in sorted(entry.options.items())}
+    options = mask_options(dict(sorted(entry.options.items())))
     text = f"CREATE MODEL {quote_identifier(model.name)}\n"
     text += f"INPUT (\n{columns(entry.inputs)}\n)\nOUTPUT (\n{columns(entry.outputs)}\n)\n"
     if entry.comment:
