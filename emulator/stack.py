@@ -2,6 +2,10 @@
 
 The supervisor starts last and stops first: it replaces a TaskManager that dies on its own.
 
+`up` starts only what does not run, after checking that no other program holds those
+services' ports; when a start fails it stops what it started, and leaves running what was
+healthy before it.
+
 Three chains start side by side, since only the registry depends on another service: Kafka
 then the Schema Registry (it stores schemas in Kafka), the Flink session cluster, and the
 model server (after `prepare_model`, e.g. the demo's training when there is no model). Most
@@ -17,10 +21,11 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from emulator import config, model_endpoint, supervisor
+from emulator import config, model_endpoint, ports, supervisor
 from emulator.config import Settings
 from emulator.flink import cluster
 from emulator.kafka import broker
+from emulator.ports import PortInUseError
 from emulator.process import ManagedProcess
 from emulator.schema_registry import service as schema_registry
 
@@ -66,6 +71,15 @@ _HEALTH: dict[str, Callable[[Settings], bool]] = {
 }
 
 
+# The ports (fields of config.Ports) each service listens on; the TaskManager's and the
+# supervisor's are none or chosen by the kernel. A port 0 (no SASL listener) is not checked.
+_PORT_FIELDS: dict[str, tuple[str, ...]] = {
+    broker.NAME: ("kafka", "kafka_controller", "kafka_sasl"),
+    schema_registry.NAME: ("schema_registry",),
+    cluster.JOBMANAGER: ("flink_rest", "flink_rpc"),
+    model_endpoint.NAME: ("model_server",),
+}
+
 Step = tuple[str, Callable[[], object]]
 
 
@@ -76,12 +90,26 @@ def up(
     *,
     model_server: bool = True,
 ) -> None:
-    """Start every service that is not already running; on a failed start, stop what started.
+    """Start every service that is not already running; on a failed start, stop what this
+    call started.
 
     `prepare_model` makes what the model server's scoring script loads, before it starts.
     `model_server=False` leaves the demo's endpoint out: a test serves its own model
     (`emulator/testing`).
     """
+    already = {name for name in SERVICE_NAMES if ManagedProcess(name, settings).is_running()}
+    starting = [
+        name
+        for name in SERVICE_NAMES
+        if name not in already and (model_server or name != model_endpoint.NAME)
+    ]
+    _stop(settings, starting)  # what a dead service left running (and holding its ports)
+    try:
+        _require_free_ports(settings, starting, stack_runs=bool(already))
+    except PortInUseError:
+        if not already:
+            config.forget(settings)
+        raise
     config.save(settings)
     say = _one_line_at_a_time(say)
     chains: list[list[Step]] = [
@@ -115,9 +143,35 @@ def up(
         outcomes = [pool.submit(_start_in_order, chain, say) for chain in chains]
     failures = [f.exception() for f in outcomes if f.exception() is not None]
     if failures:
-        down(settings)
+        _stop(settings, starting)
+        if not already:
+            config.forget(settings)
         raise failures[0]
     supervisor.start(settings)
+
+
+def _stop(settings: Settings, names: list[str]) -> None:
+    """Stop these services, newest first (for a dead one: end what it left running)."""
+    for name in reversed(names):
+        ManagedProcess(name, settings).stop()
+
+
+def _require_free_ports(settings: Settings, names: list[str], *, stack_runs: bool) -> None:
+    """Refuse before anything starts when another program holds one of these services' ports."""
+    wanted = [
+        ports.Wanted(name, port, config.port_variable(field))
+        for name in names
+        for field in _PORT_FIELDS.get(name, ())
+        if (port := getattr(settings.ports, field))
+    ]
+    try:
+        ports.require_free(settings.host, wanted)
+    except PortInUseError as error:
+        if not stack_runs:
+            raise
+        raise PortInUseError(
+            f"{error}\n(the part of the stack that runs keeps its ports: `ccflink down` first)"
+        ) from None
 
 
 def _one_line_at_a_time(say: Callable[[str], None]) -> Callable[[str], None]:
