@@ -10,8 +10,13 @@ from emulator.kafka import security
 
 
 def cmd_api_key_create(settings: Settings, args: argparse.Namespace) -> int:
-    key, secret = security.create_api_key(settings, args.service_account, args.resource)
-    say(f"API Key    | {key}\nAPI Secret | {secret}\n(the secret is shown this once)")
+    key, secret = security.create_api_key(
+        settings, args.service_account, args.resource, args.registry_role
+    )
+    say(
+        f"API Key       | {key}\nAPI Secret    | {secret}\nRegistry role | {args.registry_role}\n"
+        "(the secret is shown this once)"
+    )
     say(
         f"bootstrap.servers={security.sasl_bootstrap_servers(settings)} "
         f"security.protocol=SASL_PLAINTEXT sasl.mechanism={security.MECHANISM}"
@@ -21,7 +26,7 @@ def cmd_api_key_create(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_api_key_list(settings: Settings, _args: argparse.Namespace) -> int:
     keys = security.list_api_keys(settings)
-    columns = list(keys[0]) if keys else ["key", "service_account", "resource", "created"]
+    columns = list(keys[0]) if keys else list(security.ApiKey.__dataclass_fields__)
     say(format_rows(columns, [tuple(k.values()) for k in keys]))
     return 0
 

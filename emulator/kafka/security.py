@@ -21,9 +21,14 @@ account is a label recorded with the key. A key is created with its topic ACLs i
 (Confluent: `api-key create` then `kafka acl create`), and is also a Schema Registry key (on
 Confluent a registry key is a separate key).
 
+A key also has a Schema Registry role, as Confluent's RBAC roles on subjects (what each may do
+is the registry's: emulator/schema_registry/roles.py): ResourceOwner (everything; the default,
+and the role of keys made before roles existed), DeveloperWrite, DeveloperRead.
+
 Files, in `<state>/secrets/` (0700): `api-key-credentials` (the hashes, 0600) and
-`api-keys.json` (service account, topic and creation time of each key, 0600). The secret is
-shown once, by `ccflink api-key create`; nothing here prints, logs or stores it.
+`api-keys.json` (service account, topic, registry role and creation time of each key, 0600;
+the registry reads the roles from it). The secret is shown once, by `ccflink api-key create`;
+nothing here prints, logs or stores it.
 """
 
 from __future__ import annotations
@@ -69,6 +74,9 @@ _KEY_ALPHABET = string.ascii_uppercase + string.digits  # Confluent: 16 of these
 _SECRET_ALPHABET = string.ascii_letters + string.digits + "+/"  # Confluent: 64 of these
 _NAME = re.compile(r"[A-Za-z0-9._-]{1,249}")  # Kafka's legal topic names
 _TIMEOUT_S = 15.0
+REGISTRY_ROLES = ("ResourceOwner", "DeveloperWrite", "DeveloperRead")
+DEFAULT_REGISTRY_ROLE = "ResourceOwner"
+KEYS_FILE_NAME = "api-keys.json"
 _V = TypeVar("_V")
 _CREDENTIALS_HEADER = (
     "# ccflink API keys (emulator/kafka/security.py), read by the broker and the registry.\n"
@@ -88,6 +96,7 @@ class ApiKey:
     service_account: str
     resource: str
     created: str
+    registry_role: str = DEFAULT_REGISTRY_ROLE
 
     @property
     def principal(self) -> str:
@@ -184,17 +193,26 @@ def client_config(settings: Settings, key: str, secret: str) -> dict[str, str]:
 
 
 def keys_file(settings: Settings) -> Path:
-    return secrets_dir(settings) / "api-keys.json"
+    """The keys' records, beside the credentials file (where the registry looks for roles)."""
+    return secrets_dir(settings) / KEYS_FILE_NAME
 
 
 def create_api_key(
-    settings: Settings, service_account: str, resource_topic: str
+    settings: Settings,
+    service_account: str,
+    resource_topic: str,
+    registry_role: str = DEFAULT_REGISTRY_ROLE,
 ) -> tuple[str, str]:
-    """A new key for `service_account`, allowed to produce to `resource_topic` only.
+    """A new key for `service_account`, allowed to produce to `resource_topic` only, and to do
+    what `registry_role` allows on the Schema Registry.
 
     Its ACLs are in force on the broker, and its hash in the credentials file, when this
     returns: the next login with it succeeds, without restarting the broker.
     """
+    if registry_role not in REGISTRY_ROLES:
+        raise ApiKeyError(
+            f"unknown registry role {registry_role!r}: use one of {', '.join(REGISTRY_ROLES)}"
+        )
     _check_name("service account", service_account)
     _check_name("topic", resource_topic)
     if resource_topic in {".", ".."}:
@@ -207,6 +225,7 @@ def create_api_key(
         service_account=service_account,
         resource=resource_topic,
         created=datetime.now(UTC).isoformat(timespec="seconds"),
+        registry_role=registry_role,
     )
     with _locked(settings):
         admin = _admin(settings)
@@ -369,13 +388,30 @@ def _locked(settings: Settings) -> Iterator[None]:
 
 def _load_keys(settings: Settings) -> dict[str, ApiKey]:
     path = keys_file(settings)
-    if not path.exists():
-        return {}
-    stored = json.loads(path.read_text()).get("keys", {})
+    return _parse_keys(path.read_text()) if path.exists() else {}
+
+
+def _parse_keys(text: str) -> dict[str, ApiKey]:
+    stored = json.loads(text).get("keys", {})
     return {
-        key: ApiKey(key, fields["service_account"], fields["resource"], fields["created"])
+        key: ApiKey(
+            key,
+            fields["service_account"],
+            fields["resource"],
+            fields["created"],
+            fields.get("registry_role", DEFAULT_REGISTRY_ROLE),
+        )
         for key, fields in stored.items()
     }
+
+
+def registry_roles(path: Path) -> dict[str, str]:
+    """{key: registry role} of a keys file; ValueError if it is not one (OSError if unreadable)."""
+    try:
+        keys = _parse_keys(path.read_text())
+    except (json.JSONDecodeError, AttributeError, KeyError, TypeError) as error:
+        raise ValueError(f"{path}: not a keys file ({type(error).__name__}: {error})") from None
+    return {key: api_key.registry_role for key, api_key in keys.items()}
 
 
 def _save_keys(settings: Settings, keys: dict[str, ApiKey]) -> None:

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
 
-from emulator import config
+from emulator import cli, config
 from emulator.config import Ports, Settings
 from emulator.kafka import broker, security
 from emulator.kafka.security import SecretHash, format_credentials, parse_credentials
+from emulator.schema_registry import roles
 from emulator.schema_registry.app import create_app
 from emulator.schema_registry.auth import BasicAuth, UsersFileError, credentials
 from emulator.schema_registry.store import MemoryLog, SchemaStore
@@ -228,3 +230,231 @@ def test_credentials_file_round_trips_and_keeps_no_secret() -> None:
 def test_a_malformed_line_is_refused_with_its_number(line: str) -> None:
     with pytest.raises(ValueError, match="line 3"):
         parse_credentials(f"# header\n\n{line}\n")
+
+
+# -- registry roles and the cache of checked secrets ------------------------------------------
+
+SCHEMA = '{"type": "record", "name": "r", "fields": [{"name": "id", "type": "int"}]}'
+
+
+def write_roles(users_file: Path, roles: dict[str, str | None]) -> None:
+    """api-keys.json beside the credentials file, as `ccflink api-key create` writes it."""
+    records = {
+        key: {"service_account": "sa", "resource": "t", "created": "2026-01-01T00:00:00+00:00"}
+        | ({} if role is None else {"registry_role": role})
+        for key, role in roles.items()
+    }
+    path = users_file.with_name(security.KEYS_FILE_NAME)
+    path.write_text(json.dumps({"keys": records}))
+    path.chmod(0o600)
+
+
+@pytest.fixture
+def roles_client(tmp_path: Path) -> FlaskClient:
+    users_file = tmp_path / "api-key-credentials"
+    write_users(users_file, {"OWNER": "o", "READER": "r", "WRITER": "w", "OLD": "x", "BARE": "b"})
+    write_roles(
+        users_file,
+        {
+            "OWNER": "ResourceOwner",
+            "READER": "DeveloperRead",
+            "WRITER": "DeveloperWrite",
+            "OLD": None,
+        },
+    )
+    app = create_app(SchemaStore(MemoryLog()))
+    app.wsgi_app = BasicAuth(app.wsgi_app, users_file)
+    return app.test_client()
+
+
+def assert_denied(response, operation: str, resource: str) -> None:
+    assert response.status_code == 403
+    assert response.get_json() == {
+        "error_code": 40301,
+        "message": f"User is denied operation {operation} on {resource}",
+    }
+
+
+def test_a_read_only_key_reads_but_may_not_change_anything(roles_client: FlaskClient) -> None:
+    owner, reader = basic("OWNER", "o"), basic("READER", "r")
+    register = {"json": {"schema": SCHEMA}}
+    assert (
+        roles_client.post("/subjects/s-value/versions", headers=owner, **register).status_code
+        == 200
+    )
+
+    assert roles_client.get("/subjects", headers=reader).get_json() == ["s-value"]
+    assert roles_client.get("/schemas/ids/1", headers=reader).status_code == 200
+    assert roles_client.get("/config", headers=reader).status_code == 200
+    # The POSTs that change nothing: a lookup, a compatibility test.
+    assert roles_client.post("/subjects/s-value", headers=reader, **register).status_code == 200
+    compatibility = "/compatibility/subjects/s-value/versions/latest"
+    assert roles_client.post(compatibility, headers=reader, **register).status_code == 200
+
+    denied = [
+        (
+            roles_client.post("/subjects/t-value/versions", headers=reader, **register),
+            "Write",
+            "Subject: t-value",
+        ),
+        (roles_client.delete("/subjects/s-value", headers=reader), "Delete", "Subject: s-value"),
+        (
+            roles_client.delete("/subjects/s-value/versions/1", headers=reader),
+            "Delete",
+            "Subject: s-value",
+        ),
+        (
+            roles_client.put("/config/s-value", headers=reader, json={"compatibility": "NONE"}),
+            "AlterCompatibility",
+            "Subject: s-value",
+        ),
+        (
+            roles_client.put("/config", headers=reader, json={"compatibility": "NONE"}),
+            "AlterCompatibility",
+            "the global compatibility level",
+        ),
+    ]
+    for response, operation, resource in denied:
+        assert_denied(response, operation, resource)
+    assert roles_client.get("/subjects", headers=owner).get_json() == ["s-value"]
+    assert roles_client.get("/config", headers=owner).get_json() == {
+        "compatibilityLevel": "BACKWARD"
+    }
+
+
+def test_a_write_key_registers_but_may_not_delete_or_configure(roles_client: FlaskClient) -> None:
+    writer = basic("WRITER", "w")
+    response = roles_client.post(
+        "/subjects/s-value/versions", headers=writer, json={"schema": SCHEMA}
+    )
+    assert response.status_code == 200
+    assert_denied(
+        roles_client.delete("/subjects/s-value", headers=writer), "Delete", "Subject: s-value"
+    )
+    assert_denied(
+        roles_client.put("/config/s-value", headers=writer, json={"compatibility": "NONE"}),
+        "AlterCompatibility",
+        "Subject: s-value",
+    )
+
+
+@pytest.mark.parametrize("key", ["OWNER", "OLD", "BARE"])
+def test_owners_and_keys_without_a_role_may_do_everything(
+    roles_client: FlaskClient, key: str
+) -> None:
+    """OLD's record has no role (made before roles), BARE has no record: both ResourceOwner."""
+    headers = basic(key, {"OWNER": "o", "OLD": "x", "BARE": "b"}[key])
+    assert (
+        roles_client.post(
+            "/subjects/s-value/versions", headers=headers, json={"schema": SCHEMA}
+        ).status_code
+        == 200
+    )
+    assert (
+        roles_client.put("/config", headers=headers, json={"compatibility": "NONE"}).status_code
+        == 200
+    )
+    assert roles_client.delete("/subjects/s-value", headers=headers).status_code == 200
+
+
+def test_a_malformed_roles_file_lets_nobody_in(roles_client: FlaskClient, tmp_path: Path) -> None:
+    path = tmp_path / security.KEYS_FILE_NAME
+    path.write_text("{not json")
+    assert_unauthorized(roles_client.get("/subjects", headers=basic("OWNER", "o")))
+
+
+class CountingHashes:
+    """Counts PBKDF2 checks (SecretHash.matches) while delegating to the real one."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls = 0
+        real = SecretHash.matches
+
+        def counted(hashed: SecretHash, secret: str) -> bool:
+            self.calls += 1
+            return real(hashed, secret)
+
+        monkeypatch.setattr(SecretHash, "matches", counted)
+
+
+def test_a_checked_secret_is_not_hashed_again(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hashes = CountingHashes(monkeypatch)
+    right, wrong = basic("KEY1", "s3cret:with:colons"), basic("KEY1", "s3cret:with:colonz")
+    assert client.get("/subjects", headers=right).status_code == 200
+    assert client.get("/subjects", headers=right).status_code == 200
+    assert hashes.calls == 1
+    assert_unauthorized(client.get("/subjects", headers=wrong))
+    assert_unauthorized(client.get("/subjects", headers=wrong))
+    assert hashes.calls == 3  # failures are never cached
+    assert client.get("/subjects", headers=right).status_code == 200
+    assert hashes.calls == 3
+
+
+def test_a_cached_secret_stops_working_when_its_key_is_deleted_or_replaced(
+    client: FlaskClient, users_file: Path
+) -> None:
+    right = basic("KEY1", "s3cret:with:colons")
+    assert client.get("/subjects", headers=right).status_code == 200
+    write_users(users_file, {"KEY1": "rotated"})
+    os.utime(users_file, ns=(2, 2))
+    assert_unauthorized(client.get("/subjects", headers=right))
+    assert client.get("/subjects", headers=basic("KEY1", "rotated")).status_code == 200
+    write_users(users_file, {"KEY2": "other"})
+    os.utime(users_file, ns=(3, 3))
+    assert_unauthorized(client.get("/subjects", headers=basic("KEY1", "rotated")))
+
+
+def test_the_cache_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    users_file = tmp_path / "api-key-credentials"
+    users = {f"K{i}": f"s{i}" for i in range(5)}
+    write_users(users_file, users)
+    auth = BasicAuth(lambda environ, start_response: [], users_file, cache_size=3)
+    for key, secret in users.items():
+        assert auth.role(basic(key, secret)["Authorization"]) == "ResourceOwner"
+    hashes = CountingHashes(monkeypatch)
+    for key in ("K4", "K3", "K2"):  # the three most recent stay
+        auth.role(basic(key, users[key])["Authorization"])
+    assert hashes.calls == 0
+    auth.role(basic("K0", users["K0"])["Authorization"])
+    assert hashes.calls == 1
+
+
+# -- registry roles where keys are made ---------------------------------------------------------
+
+
+def test_an_unknown_registry_role_is_refused_before_anything_is_made(tmp_path: Path) -> None:
+    settings = Settings(tmp_path, Path("/jars"), ports=Ports(kafka=1, kafka_sasl=0))
+    with pytest.raises(security.ApiKeyError, match=r"registry role 'Admin'.*DeveloperRead"):
+        security.create_api_key(settings, "fraud-reader", "transactions", registry_role="Admin")
+    assert not (tmp_path / "secrets").exists()
+
+
+def test_key_records_keep_their_role_and_old_records_are_resource_owners(tmp_path: Path) -> None:
+    settings = Settings(tmp_path, Path("/jars"))
+    users_file = broker.credentials_file(settings)
+    users_file.parent.mkdir(parents=True)
+    write_roles(users_file, {"NEW": "DeveloperRead", "OLD": None})
+    assert security.keys_file(settings) == users_file.with_name(security.KEYS_FILE_NAME)
+    listed = {k["key"]: k["registry_role"] for k in security.list_api_keys(settings)}
+    assert listed == {"NEW": "DeveloperRead", "OLD": "ResourceOwner"}
+    assert security.registry_roles(security.keys_file(settings)) == listed
+
+
+def test_api_key_create_names_an_unknown_role_without_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CCFLINK_HOME", str(tmp_path))
+    argv = ["api-key", "create", "--service-account", "sa", "--resource", "t"]
+    code = cli.main([*argv, "--registry-role", "Admin"])
+    printed = capsys.readouterr()
+    error = printed.out + printed.err
+    assert code != 0
+    assert "error: unknown registry role 'Admin': use one of " in error
+    assert "Traceback" not in error
+
+
+def test_every_role_a_key_may_have_is_one_the_registry_knows() -> None:
+    assert set(roles.ALLOWED) == set(security.REGISTRY_ROLES)
+    assert security.DEFAULT_REGISTRY_ROLE == "ResourceOwner"
