@@ -34,6 +34,9 @@ REGISTRY_MAX_REQUEST_BYTES_ENV = "CCFLINK_SCHEMA_REGISTRY_MAX_REQUEST_BYTES"
 # 1,000,000 bytes (message.max.bytes); the pipeline's largest body is 4 KB (29 KB for all 394
 # Kaggle transaction columns).
 DEFAULT_REGISTRY_MAX_REQUEST_BYTES = 1_000_000
+# The endpoint key `flink connection create/update --api-key` take when given no value, so that
+# it need not be on the command line (seen in `ps`, kept in shell history).
+CONNECTION_API_KEY_ENV = "CCFLINK_CONNECTION_API_KEY"
 
 
 class ConfigError(CcflinkError):
@@ -148,13 +151,8 @@ class Settings:
         return self.model_api_key_file.read_text().strip()
 
 
-def port_variable(name: str) -> str:
-    """The environment variable that sets the port `name` (a field of Ports)."""
-    return f"CCFLINK_{name.upper()}_PORT"
-
-
 def _port(name: str, default: int) -> int:
-    variable = port_variable(name)
+    variable = f"CCFLINK_{name.upper()}_PORT"
     value = os.environ.get(variable, str(default))
     if not value.strip().isdigit():
         raise ConfigError(f"{variable}={value!r}: give a port number")
@@ -207,6 +205,11 @@ def registry_max_request_bytes() -> int:
             f"{REGISTRY_MAX_REQUEST_BYTES_ENV}={value!r}: give a number of bytes >= 1"
         )
     return int(value)
+
+
+def connection_api_key() -> str | None:
+    """The endpoint key from CCFLINK_CONNECTION_API_KEY, when set."""
+    return os.environ.get(CONNECTION_API_KEY_ENV) or None
 
 
 def settings_from_env() -> Settings:

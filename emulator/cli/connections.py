@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 
+from emulator import config
 from emulator.catalog import Catalog, CatalogError, Connection
 from emulator.cli.output import format_rows, say
+from emulator.cli.secret_input import read_secret
 from emulator.config import Settings
 from emulator.dialect.secrets import mask
 
@@ -18,6 +20,16 @@ def _connection(settings: Settings, name: str) -> tuple[Catalog, Connection]:
     return catalog, connection
 
 
+def _api_key(args: argparse.Namespace) -> str:
+    return read_secret(
+        args.api_key,
+        config.connection_api_key(),
+        flag="--api-key",
+        env=config.CONNECTION_API_KEY_ENV,
+        what=f"API key for connection {args.name!r}",
+    )
+
+
 def cmd_connection_create(settings: Settings, args: argparse.Namespace) -> int:
     catalog = Catalog.for_state(settings.state_dir)
     if args.name in catalog.connections:
@@ -26,7 +38,7 @@ def cmd_connection_create(settings: Settings, args: argparse.Namespace) -> int:
         name=args.name,
         type=args.type.lower(),
         endpoint=args.endpoint,
-        api_key=args.api_key,
+        api_key=_api_key(args),
         cloud=args.cloud,
         region=args.region,
     )
@@ -66,7 +78,7 @@ def cmd_connection_describe(settings: Settings, args: argparse.Namespace) -> int
 
 def cmd_connection_update(settings: Settings, args: argparse.Namespace) -> int:
     catalog, connection = _connection(settings, args.name)
-    connection.api_key = args.api_key
+    connection.api_key = _api_key(args)
     connection.cloud = args.cloud or connection.cloud
     connection.region = args.region or connection.region
     catalog.save()

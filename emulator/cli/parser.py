@@ -15,8 +15,7 @@ from pathlib import Path
 
 from emulator import config, demo, stack
 from emulator.cli import compare, evaluate, shell
-from emulator.config import PROFILE_ENV, Settings
-from emulator.kafka import security
+from emulator.config import CONNECTION_API_KEY_ENV, PROFILE_ENV, Settings
 from producers.declared import TIMESTAMP_FIELD
 
 
@@ -28,6 +27,18 @@ def _add_ml_batch_argument(parser: argparse.ArgumentParser) -> None:
         metavar="ROWS",
         help="local extension: rows per ML_PREDICT request (default 1, as Confluent sends); "
         "the same as SET 'ccflink.ml-predict.batch-size'",
+    )
+
+
+def _add_api_key_argument(parser: argparse.ArgumentParser) -> None:
+    """The endpoint's key: on the command line, or (better: `ps` shows arguments) from the
+    environment or typed without echo."""
+    parser.add_argument(
+        "--api-key",
+        nargs="?",
+        metavar="KEY",
+        help=f"the endpoint's API key; without KEY (or without the flag) it is read from "
+        f"{CONNECTION_API_KEY_ENV}, else asked for without echo at a terminal",
     )
 
 
@@ -192,12 +203,6 @@ def build_parser() -> argparse.ArgumentParser:
     key_create = api_key.add_parser("create", help="a key and secret for one topic")
     key_create.add_argument("--service-account", required=True)
     key_create.add_argument("--resource", required=True, help="the topic the key may write")
-    key_create.add_argument(
-        "--registry-role",
-        default=security.DEFAULT_REGISTRY_ROLE,
-        help=f"what the key may do on the Schema Registry: {', '.join(security.REGISTRY_ROLES)} "
-        f"(default {security.DEFAULT_REGISTRY_ROLE}: everything; DeveloperRead: reads only)",
-    )
     key_create.set_defaults(handler="api_keys:cmd_api_key_create")
     api_key.add_parser("list", help="keys (secrets are not kept)").set_defaults(
         handler="api_keys:cmd_api_key_list"
@@ -270,7 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--region", default="local")
     create.add_argument("--type", required=True, choices=["azureml"])
     create.add_argument("--endpoint", required=True)
-    create.add_argument("--api-key", required=True)
+    _add_api_key_argument(create)
     create.set_defaults(handler="connections:cmd_connection_create")
     listing = connection_commands.add_parser("list", help="list connections")
     listing.add_argument("--cloud")
@@ -284,7 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     update.add_argument("name")
     update.add_argument("--cloud")
     update.add_argument("--region")
-    update.add_argument("--api-key", required=True)
+    _add_api_key_argument(update)
     update.set_defaults(handler="connections:cmd_connection_update")
     delete = connection_commands.add_parser("delete", help="delete a connection")
     delete.add_argument("name")

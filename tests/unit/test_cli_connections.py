@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import getpass
+import io
 import stat
+import sys
 from pathlib import Path
 
 import pytest
@@ -93,3 +96,60 @@ def test_update_stores_cloud_and_region_when_given(state: Path) -> None:
         "northeurope",
         "k2",
     )
+
+
+# --- the key kept off the command line ------------------------------------------------------
+
+KEY_ENV = "CCFLINK_CONNECTION_API_KEY"
+WITHOUT_KEY = ["flink", "connection", "create", "fraud-ep", "--type", "azureml",
+               "--endpoint", "http://localhost:5001/score"]  # fmt: skip
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("flag", [[], ["--api-key"]], ids=["no-flag", "flag-without-value"])
+def test_the_key_comes_from_its_environment_variable(
+    state: Path, monkeypatch: pytest.MonkeyPatch, flag: list[str]
+) -> None:
+    monkeypatch.setenv(KEY_ENV, SECRET)
+    monkeypatch.setattr(sys, "stdin", io.StringIO())
+    assert cli.main([*WITHOUT_KEY, *flag]) == 0
+    assert Catalog.for_state(state).connections["fraud-ep"].api_key == SECRET
+    monkeypatch.setenv(KEY_ENV, "rotated-key")
+    assert cli.main(["flink", "connection", "update", "fraud-ep", "--api-key"]) == 0
+    assert Catalog.for_state(state).connections["fraud-ep"].api_key == "rotated-key"
+
+
+def test_without_a_key_nor_a_terminal_the_command_says_where_to_give_it(
+    state: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    monkeypatch.setattr(sys, "stdin", io.StringIO())
+    assert cli.main([*WITHOUT_KEY, "--api-key"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out.startswith("error: --api-key: no API key for connection 'fraud-ep'")
+    assert KEY_ENV in captured.out and "Traceback" not in captured.out + captured.err
+    assert not (state / "catalog.json").exists()
+
+
+def test_at_a_terminal_the_key_is_asked_for_without_echo(
+    state: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    monkeypatch.setattr(sys, "stdin", Terminal())
+    prompts: list[str] = []
+    monkeypatch.setattr(getpass, "getpass", lambda prompt: prompts.append(prompt) or SECRET)
+    assert cli.main(WITHOUT_KEY) == 0
+    assert Catalog.for_state(state).connections["fraud-ep"].api_key == SECRET
+    assert prompts == ["API key for connection 'fraud-ep' (not echoed): "]
+    monkeypatch.setattr(getpass, "getpass", lambda prompt: "")
+    assert cli.main(["flink", "connection", "update", "fraud-ep"]) == 2
+
+
+def test_the_help_names_the_variable(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["flink", "connection", "create", "--help"])
+    assert KEY_ENV in " ".join(capsys.readouterr().out.split())
