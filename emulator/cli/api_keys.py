@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import fields
 
 from emulator.cli.output import format_rows, say
 from emulator.config import Settings
@@ -26,7 +27,7 @@ def cmd_api_key_create(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_api_key_list(settings: Settings, _args: argparse.Namespace) -> int:
     keys = security.list_api_keys(settings)
-    columns = list(keys[0]) if keys else list(security.ApiKey.__dataclass_fields__)
+    columns = list(keys[0]) if keys else [field.name for field in fields(security.ApiKey)]
     say(format_rows(columns, [tuple(k.values()) for k in keys]))
     return 0
 
