@@ -151,8 +151,13 @@ class Settings:
         return self.model_api_key_file.read_text().strip()
 
 
+def port_variable(name: str) -> str:
+    """The environment variable that sets the port `name` (a field of Ports)."""
+    return f"CCFLINK_{name.upper()}_PORT"
+
+
 def _port(name: str, default: int) -> int:
-    variable = f"CCFLINK_{name.upper()}_PORT"
+    variable = port_variable(name)
     value = os.environ.get(variable, str(default))
     if not value.strip().isdigit():
         raise ConfigError(f"{variable}={value!r}: give a port number")

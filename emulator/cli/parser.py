@@ -16,6 +16,7 @@ from pathlib import Path
 from emulator import config, demo, stack
 from emulator.cli import compare, evaluate, shell
 from emulator.config import CONNECTION_API_KEY_ENV, PROFILE_ENV, Settings
+from emulator.kafka import security
 from producers.declared import TIMESTAMP_FIELD
 
 
@@ -203,6 +204,12 @@ def build_parser() -> argparse.ArgumentParser:
     key_create = api_key.add_parser("create", help="a key and secret for one topic")
     key_create.add_argument("--service-account", required=True)
     key_create.add_argument("--resource", required=True, help="the topic the key may write")
+    key_create.add_argument(
+        "--registry-role",
+        default=security.DEFAULT_REGISTRY_ROLE,
+        help=f"what the key may do on the Schema Registry: {', '.join(security.REGISTRY_ROLES)} "
+        f"(default {security.DEFAULT_REGISTRY_ROLE}: everything; DeveloperRead: reads only)",
+    )
     key_create.set_defaults(handler="api_keys:cmd_api_key_create")
     api_key.add_parser("list", help="keys (secrets are not kept)").set_defaults(
         handler="api_keys:cmd_api_key_list"
