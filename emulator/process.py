@@ -35,6 +35,8 @@ from emulator.config import Settings
 TOKEN_ENV = "CCFLINK_SERVICE_TOKEN"
 # psutil derives start times from the boot time, which Linux may report a second apart.
 _START_TIME_SLACK_S = 1.0
+# Reads of an environment shown empty while its process execs (10 ms apart).
+_EXEC_READS = 50
 # How long what a dead service left gets to exit on SIGTERM before SIGKILL.
 _LEFTOVER_GRACE_S = 5.0
 
@@ -214,10 +216,25 @@ def _is_ours(record: PidRecord, state_dir: Path) -> bool:
             return leads_a_session and Path(process.cwd()) == state_dir.resolve()
         return (
             abs(process.create_time() - record.create_time) <= _START_TIME_SLACK_S
-            and process.environ().get(TOKEN_ENV) == record.token
+            and _token(process) == record.token
         )
     except (psutil.Error, OSError):
         return False
+
+
+def _token(process: psutil.Process) -> str | None:
+    """The token in a process's environment.
+
+    While a process execs (Popen returns then, and Flink's scripts exec Java), the kernel shows
+    an empty environment until the new program is set up: read again. Every process of ours
+    has at least the token, so only a foreign process with no environment waits the whole loop.
+    """
+    for _ in range(_EXEC_READS):
+        environment = process.environ()
+        if environment:
+            return environment.get(TOKEN_ENV)
+        time.sleep(0.01)
+    return None
 
 
 def _leftovers(record: PidRecord) -> list[psutil.Process]:
@@ -231,7 +248,7 @@ def _leftovers(record: PidRecord) -> list[psutil.Process]:
             if (
                 os.getsid(process.pid) == record.pid
                 and process.status() != psutil.STATUS_ZOMBIE
-                and process.environ().get(TOKEN_ENV) == record.token
+                and _token(process) == record.token
             ):
                 found.append(process)
         except (psutil.Error, OSError):
