@@ -225,11 +225,7 @@ class Sampler:
         self.predictions = PredictionTally(self._open_predictions, watched.flag_column)
 
     def _open_predictions(self) -> AvroTopicReader:
-        return AvroTopicReader(
-            self.settings.bootstrap_servers,
-            self.settings.schema_registry_url,
-            self.watched.predictions_topic,
-        )
+        return AvroTopicReader.of(self.settings, self.watched.predictions_topic)
 
     # Each part returns its result and appends what went wrong to `problems`.
 
@@ -238,7 +234,9 @@ class Sampler:
         would count the transaction markers of exactly-once statements too)."""
         try:
             if self._counter is None:
-                self._counter = CommittedRecords(self.settings.bootstrap_servers)
+                self._counter = CommittedRecords(
+                    self.settings.bootstrap_servers, self.settings.kafka_security
+                )
             return self._counter.update(self.topics)
         except Exception as error:
             problems.append(f"topic records: {_brief(error)}")

@@ -13,6 +13,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 from common.avro.decoder import AvroDecoder
 from common.errors import CcflinkError
 from common.registry import registry_client
+from emulator.config import Settings
 from emulator.kafka.consume import arrived
 from emulator.kafka.topics import TIMEOUT_S
 
@@ -37,10 +38,26 @@ class AvroTopicReader:
     """Reads a topic from the beginning, committed records only; `poll` returns what arrived
     since the last call.
 
-    `start_offsets` (partition -> offset) starts there instead, to read only what arrived after
+    `security` (librdkafka's security.*/sasl.*) and `registry_auth` log in where keys are
+    needed (a profile, `up --secure`; `of` takes them from the settings). `start_offsets`
+    (partition -> offset) starts there instead, to read only what arrived after
     they were taken (`EndOffsets.partitions`); a partition not in it starts at its beginning,
     since it held nothing then.
     """
+
+    @classmethod
+    def of(
+        cls, settings: Settings, topic: str, *, start_offsets: Mapping[int, int] | None = None
+    ) -> AvroTopicReader:
+        """A reader of `topic` on the cluster `settings` name, logged in as they say."""
+        return cls(
+            settings.bootstrap_servers,
+            settings.schema_registry_url,
+            topic,
+            start_offsets=start_offsets,
+            security=settings.kafka_security,
+            registry_auth=settings.registry_auth,
+        )
 
     def __init__(
         self,
@@ -49,11 +66,16 @@ class AvroTopicReader:
         topic: str,
         *,
         start_offsets: Mapping[int, int] | None = None,
+        security: Mapping[str, str] | None = None,
+        registry_auth: tuple[str, str] | None = None,
     ) -> None:
-        self._decode_avro = AvroDecoder.of_registry(registry_client(registry_url))
+        self._decode_avro = AvroDecoder.of_registry(
+            registry_client(registry_url, auth=registry_auth)
+        )
         self._consumer = Consumer(
             {
                 "bootstrap.servers": bootstrap_servers,
+                **(security or {}),
                 "group.id": f"ccflink-reader-{uuid.uuid4().hex[:8]}",  # assigned, never joined
                 "enable.auto.commit": False,
                 # Only what committed transactions wrote, as Flink reads: statements write

@@ -42,7 +42,10 @@ def add_file_arguments(parser: argparse.ArgumentParser) -> None:
 def read_source(
     settings: Settings | None, args: argparse.Namespace, source: str, fmt: str, key: str | None
 ) -> list[Row]:
-    """The rows of `source`; `key` names the column a scalar record key fills."""
+    """The rows of `source`; `key` names the column a scalar record key fills. A topic of the
+    stack in use is read with its keys (a profile, `up --secure`); one named by
+    --bootstrap-servers without them."""
+    login = settings if settings is not None and args.bootstrap_servers is None else None
     return load_rows(
         source,
         fmt=fmt,
@@ -51,4 +54,6 @@ def read_source(
         bootstrap_servers=args.bootstrap_servers or getattr(settings, "bootstrap_servers", None),
         registry_url=args.registry_url or getattr(settings, "schema_registry_url", None),
         idle_seconds=args.idle_seconds,
+        security=login.kafka_security if login is not None else None,
+        registry_auth=login.registry_auth if login is not None else None,
     )

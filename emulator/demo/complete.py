@@ -117,7 +117,11 @@ def unscored_lines(
     if predictions == transactions:
         return []
     waiting = transactions - predictions
-    [total] = EndOffsets(settings.bootstrap_servers).committed([JOIN_TABLE]).values()
+    [total] = (
+        EndOffsets(settings.bootstrap_servers, security=settings.kafka_security)
+        .committed([JOIN_TABLE])
+        .values()
+    )
     joined = max(0, (total or 0) - joined_before)
     held = min(waiting, max(0, transactions - joined))
     earlier = f", {joined_before:,} of them an earlier replay's" if joined_before else ""

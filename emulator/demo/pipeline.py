@@ -133,7 +133,7 @@ def topics_before(settings: Settings) -> TopicsBefore:
     """End offsets of the sources, the join and the predictions, and the records the statements
     committed to the last two (read, since their offsets also count transaction markers)."""
     topics = [*SOURCE_TOPICS, JOIN_TABLE, PREDICTIONS_TOPIC]
-    offsets = EndOffsets(settings.bootstrap_servers)
+    offsets = EndOffsets(settings.bootstrap_servers, security=settings.kafka_security)
     return TopicsBefore(offsets.partitions(topics), offsets.committed(topics[2:]))
 
 
@@ -254,12 +254,7 @@ class ArrivalWatch:
 def watch_predictions(settings: Settings, watch: ArrivalWatch, say: Say = print) -> PredictionStats:
     """Show predictions as scrolling lines as they arrive (from `watch.start_offsets`: this
     run's), until `watch` is done."""
-    reader = AvroTopicReader(
-        settings.bootstrap_servers,
-        settings.schema_registry_url,
-        PREDICTIONS_TOPIC,
-        start_offsets=watch.start_offsets,
-    )
+    reader = AvroTopicReader.of(settings, PREDICTIONS_TOPIC, start_offsets=watch.start_offsets)
     stats = PredictionStats()
     try:
         while not watch.done():
@@ -372,6 +367,8 @@ def say_model_quality(
         settings.schema_registry_url,
         2.0,
         start_offsets=start_offsets,
+        security=settings.kafka_security,
+        registry_auth=settings.registry_auth,
     )
     metrics = evaluate(
         rows, label=LABEL_COLUMN, prediction=PREDICTION_COLUMN, probability=SCORE_COLUMN

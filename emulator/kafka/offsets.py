@@ -14,7 +14,7 @@ import logging
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
@@ -32,13 +32,20 @@ def _quiet_log() -> logging.Logger:
 class EndOffsets:
     """Total end offset per topic: one metadata request and one batched ListOffsets."""
 
-    def __init__(self, bootstrap_servers: str, timeout: float = 2.0) -> None:
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        timeout: float = 2.0,
+        security: Mapping[str, str] | None = None,
+    ) -> None:
         self.bootstrap_servers = bootstrap_servers
         self.timeout = timeout
+        self.security = dict(security or {})
         self.last_error: str | None = None
         self._admin = AdminClient(
             {
                 "bootstrap.servers": bootstrap_servers,
+                **self.security,
                 "logger": _quiet_log(),
                 "error_cb": self._on_error,
             }
@@ -57,7 +64,7 @@ class EndOffsets:
     def committed(self, topics: Iterable[str]) -> dict[str, int | None]:
         """Committed records per topic, read to the end: the count for a topic statements
         write (its end offsets also count transaction markers)."""
-        return count_committed(self.bootstrap_servers, topics)
+        return count_committed(self.bootstrap_servers, topics, security=self.security)
 
     def partitions(self, topics: Iterable[str]) -> dict[str, dict[int, int]]:
         """End offset per partition of each topic that exists (a missing topic is left out):
@@ -85,10 +92,11 @@ class CommittedRecords:
     """Committed records per topic, counted by reading from the beginning and kept up to date
     call after call: each `update` reads what arrived since the last, within a time budget."""
 
-    def __init__(self, bootstrap_servers: str) -> None:
+    def __init__(self, bootstrap_servers: str, security: Mapping[str, str] | None = None) -> None:
         self._consumer = Consumer(
             {
                 "bootstrap.servers": bootstrap_servers,
+                **(security or {}),
                 "group.id": f"ccflink-counter-{uuid.uuid4().hex[:8]}",  # assigned, never joined
                 "enable.auto.commit": False,
                 "isolation.level": "read_committed",
@@ -125,10 +133,13 @@ class CommittedRecords:
 
 
 def count_committed(
-    bootstrap_servers: str, topics: Iterable[str], quiet_seconds: float = 1.0
+    bootstrap_servers: str,
+    topics: Iterable[str],
+    quiet_seconds: float = 1.0,
+    security: Mapping[str, str] | None = None,
 ) -> dict[str, int | None]:
     """Committed records per topic, read to the end (until nothing came for `quiet_seconds`)."""
-    counter = CommittedRecords(bootstrap_servers)
+    counter = CommittedRecords(bootstrap_servers, security)
     try:
         counts = counter.update(topics, budget_seconds=0.0)
         last_total, quiet_since = -1, time.monotonic()

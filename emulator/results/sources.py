@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from common.errors import CcflinkError
@@ -24,10 +25,19 @@ def load_rows(
     bootstrap_servers: str | None = None,
     registry_url: str | None = None,
     idle_seconds: float = DEFAULT_IDLE_SECONDS,
+    security: Mapping[str, str] | None = None,
+    registry_auth: tuple[str, str] | None = None,
 ) -> list[Row]:
     """A file when `source` is an existing path, else a topic on the given cluster."""
     if Path(source).is_file():
         return load_file(source, fmt, key, delimiter)
     if bootstrap_servers is None or registry_url is None:
         raise SourceNotFound(f"{source} is not a file, and no cluster to read it as a topic")
-    return load_topic(source, bootstrap_servers, registry_url, idle_seconds)
+    return load_topic(
+        source,
+        bootstrap_servers,
+        registry_url,
+        idle_seconds,
+        security=security,
+        registry_auth=registry_auth,
+    )

@@ -20,6 +20,8 @@ def load_topic(
     max_seconds: float | None = None,
     *,
     start_offsets: Mapping[int, int] | None = None,
+    security: Mapping[str, str] | None = None,
+    registry_auth: tuple[str, str] | None = None,
 ) -> list[Row]:
     """Every record of an Avro topic from the beginning (or from `start_offsets`, partition ->
     offset: what arrived since they were taken), until none arrived for `idle_seconds`.
@@ -27,7 +29,12 @@ def load_topic(
     Key fields (when the key is a record) are added to the value where it lacks them.
     """
     reader = topic_reader.AvroTopicReader(
-        bootstrap_servers, registry_url, topic, start_offsets=start_offsets
+        bootstrap_servers,
+        registry_url,
+        topic,
+        start_offsets=start_offsets,
+        security=security,
+        registry_auth=registry_auth,
     )
     rows: list[Row] = []
     started = last = time.monotonic()

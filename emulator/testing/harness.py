@@ -170,7 +170,7 @@ class Ccflink:
     ) -> list[Row]:
         """The table's rows (committed records, key fields included) for which `where` holds,
         once at least `count` (default one) came; ReadTimeout after `timeout` seconds."""
-        reader = AvroTopicReader(self.bootstrap_servers, self.schema_registry_url, table)
+        reader = AvroTopicReader.of(self.settings, table)
         return read_rows(reader, table, count, where, timeout)
 
     # --- the stack ----------------------------------------------------------------------------
@@ -205,7 +205,8 @@ class Ccflink:
     def _wait_until_deleted(self, topics: list[str]) -> None:
         """Kafka deletes topics in the background; a table created again needs them gone."""
         deadline = time.monotonic() + TOPICS_GONE_TIMEOUT_S
-        while left := set(topics) & list_topics(self.bootstrap_servers):
+        security = self.settings.kafka_security
+        while left := set(topics) & list_topics(self.bootstrap_servers, security):
             if time.monotonic() > deadline:
                 raise ServiceError(f"topics {sorted(left)} still exist after they were deleted")
             time.sleep(0.2)

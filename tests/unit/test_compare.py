@@ -148,10 +148,13 @@ def test_load_topic_reads_until_idle(monkeypatch: pytest.MonkeyPatch) -> None:
         ]
         closed = False
 
-        def __init__(
-            self, bootstrap: str, registry: str, topic: str, *, start_offsets: None = None
-        ) -> None:
+        def __init__(self, bootstrap: str, registry: str, topic: str, **login: object) -> None:
             assert (bootstrap, registry, topic) == ("b:9092", "http://r:8081", "t")
+            assert login == {
+                "start_offsets": None,
+                "security": {"sasl.username": "K"},
+                "registry_auth": ("K", "S"),
+            }
 
         def poll(self, timeout_ms: int = 1000) -> list:
             return self.batches.pop(0) if self.batches else []
@@ -160,7 +163,14 @@ def test_load_topic_reads_until_idle(monkeypatch: pytest.MonkeyPatch) -> None:
             FakeReader.closed = True
 
     monkeypatch.setattr(topic_reader, "AvroTopicReader", FakeReader)
-    rows = load_topic("t", "b:9092", "http://r:8081", idle_seconds=0.05)
+    rows = load_topic(
+        "t",
+        "b:9092",
+        "http://r:8081",
+        idle_seconds=0.05,
+        security={"sasl.username": "K"},
+        registry_auth=("K", "S"),
+    )
     assert rows == [{"isFraud": 0, "TransactionID": 1}, {"TransactionID": 2, "isFraud": 1}]
     assert FakeReader.closed
 

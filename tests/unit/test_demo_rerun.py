@@ -34,8 +34,8 @@ class FakeOffsets:
 
     by_topic: ClassVar[dict[str, dict[int, int]]] = {}
 
-    def __init__(self, bootstrap_servers: str) -> None:
-        pass
+    def __init__(self, bootstrap_servers: str, security: dict[str, str]) -> None:
+        assert security == {}  # the local stack's open listener
 
     def partitions(self, topics: list[str]) -> dict[str, dict[int, int]]:
         return {t: dict(FakeOffsets.by_topic[t]) for t in topics if t in FakeOffsets.by_topic}
@@ -82,8 +82,9 @@ class Demo:
         self.produced.append(data_dir)
         return [TopicSummary("transactions", sent=self.sent), TopicSummary("identities", 7_000)]
 
-    def _load_topic(self, topic: str, *args: Any, start_offsets: Any = None) -> list[dict]:
+    def _load_topic(self, topic: str, *args: Any, start_offsets: Any = None, **login: Any):
         assert topic == "fraud_predictions"
+        assert login == {"security": {}, "registry_auth": None}
         self.quality_offsets.append(start_offsets)
         return [PREDICTION]
 
@@ -190,9 +191,14 @@ def test_the_watch_reads_predictions_from_the_offsets_taken_at_the_start(
     opened: list[dict[str, Any]] = []
 
     class FakeReader:
-        def __init__(self, bootstrap: str, registry: str, topic: str, **options: Any) -> None:
+        def __init__(self, topic: str, **options: Any) -> None:
             opened.append({"topic": topic, **options})
             self.batches = [[Record(None, PREDICTION, 0, 0, 4_000)]] * 2
+
+        @classmethod
+        def of(cls, settings: Settings, topic: str, **options: Any) -> FakeReader:
+            assert settings is demo.settings
+            return cls(topic, **options)
 
         def poll(self, timeout_ms: int = 1000) -> list[Record]:
             return self.batches.pop() if self.batches else []

@@ -151,10 +151,9 @@ def test_a_topic_and_columns_of_another_pipeline(
 
         closed = False
 
-        def __init__(
-            self, bootstrap: str, registry: str, topic: str, *, start_offsets: None = None
-        ) -> None:
+        def __init__(self, bootstrap: str, registry: str, topic: str, **login: object) -> None:
             assert (bootstrap, registry) == ("b:9092", "http://r:8081")
+            assert login == {"start_offsets": None, "security": None, "registry_auth": None}
             if topic != "orders_scored":
                 raise TopicNotFound(f"topic {topic!r} does not exist")
             value = {"late": 1, "late_hat": 1, "p": 0.8}

@@ -56,8 +56,8 @@ class FakeRest:
 class FakeOffsets:
     committed_by_topic: ClassVar[dict[str, int | None]] = {}
 
-    def __init__(self, bootstrap_servers: str) -> None:
-        pass
+    def __init__(self, bootstrap_servers: str, security: dict[str, str]) -> None:
+        assert security == {}  # the local stack's open listener
 
     def committed(self, topics: list[str]) -> dict[str, int | None]:
         """Records read from the topic: its end offsets would count transaction markers."""
