@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from common.avro.encoder import INTEGER_RANGES
+
 
 class Kind(Enum):
     """How a column is typed in the CSV (pandas dtype as read) and in Avro / Flink SQL."""
@@ -33,6 +35,11 @@ class Column:
     @property
     def nullable(self) -> bool:
         return self.kind is not Kind.INT
+
+    @property
+    def int_range(self) -> tuple[int, int]:
+        """An INT column's values: SQL INT, written as Avro `int`."""
+        return INTEGER_RANGES["int"]
 
 
 def _numbered(prefix: str, first: int, last: int, width: int = 0) -> list[str]:

@@ -69,6 +69,9 @@ class ColumnSpec(Protocol):
     @property
     def nullable(self) -> bool: ...
 
+    @property
+    def int_range(self) -> tuple[int, int]: ...
+
 
 def convert_cell(value: str, column: ColumnSpec) -> Any:
     """One CSV cell as the column's kind: "" is null where the column may be null."""
@@ -87,7 +90,14 @@ def convert_cell(value: str, column: ColumnSpec) -> Any:
         return number
     if not number.is_integer():
         raise ValueError(f"{value!r} is not an integer")
-    return int(number)
+    return _in_range(int(number), column)
+
+
+def _in_range(integer: int, column: ColumnSpec) -> int:
+    low, high = column.int_range
+    if not low <= integer <= high:
+        raise ValueError(f"{integer} is out of the column's integer range ({low} to {high})")
+    return integer
 
 
 def read_header(path: Path, expected_header: list[str]) -> list[str]:
@@ -188,6 +198,9 @@ def _typed(column: pa.Array, spec: ColumnSpec) -> tuple[Any, np.ndarray, dict[in
         values = np.array([fill if v is None else v for v in slow], dtype=target.to_pandas_dtype())
     if kind is Kind.INT:
         values = np.where(nulls, 0, values).astype(np.int64)
+        low, high = spec.int_range
+        for i in np.flatnonzero((values < low) | (values > high)).tolist():
+            errors[i] = f"{values[i]} is out of the column's integer range ({low} to {high})"
     return values, nulls, errors
 
 

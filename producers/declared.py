@@ -17,7 +17,7 @@ from typing import Any
 
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
-from common.avro.encoder import TYPES, Field
+from common.avro.encoder import INTEGER_RANGES, TYPES, Field
 from common.errors import CcflinkError
 from common.ieee_cis import Kind
 from common.registry import latest_version
@@ -35,11 +35,13 @@ class DeclaredSchemaError(CcflinkError):
 
 @dataclass(frozen=True)
 class CsvColumn:
-    """A CSV column read for a field: parsed as `kind`; empty cells allowed when nullable."""
+    """A CSV column read for a field: parsed as `kind`; empty cells allowed when nullable; an
+    INT column's values within `int_range` (its field's Avro int or long)."""
 
     name: str
     kind: Kind
     nullable: bool
+    int_range: tuple[int, int] = INTEGER_RANGES["long"]
 
 
 @dataclass(frozen=True)
@@ -152,5 +154,7 @@ def plan_record(
                 "of the table."
             )
         fields.append(Field(declared.name, declared.primitive, declared.nullable))
-        columns.append(CsvColumn(declared.name, _KINDS[declared.primitive], declared.nullable))
+        kind = _KINDS[declared.primitive]
+        width = INTEGER_RANGES.get(declared.primitive, INTEGER_RANGES["long"])
+        columns.append(CsvColumn(declared.name, kind, declared.nullable, width))
     return RecordPlan(schema_id, fields, columns, timestamp, unfilled)

@@ -22,6 +22,8 @@ from common.avro.wire import HEADER_SIZE, pack_header
 _MAX_VARINT = 10
 _VARINTS = frozenset({"int", "long"})  # zigzag varints, whatever their width
 TYPES = frozenset({*_VARINTS, "double", "string"})
+# What each integer type holds: a wider value still encodes, but Avro readers refuse it.
+INTEGER_RANGES = {"int": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
 
 
 @dataclass(frozen=True)

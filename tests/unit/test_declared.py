@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from common.avro.encoder import Field
+from common.avro.encoder import INTEGER_RANGES, Field
 from common.ieee_cis import Kind
 from emulator.dialect.statements import parse
 from emulator.tables import key_schema, table_entry, value_schema
@@ -35,8 +35,8 @@ def test_fields_take_their_columns_with_the_declared_types_and_nullability() -> 
         Field("extra", "long", True),  # always null
     ]
     assert plan.columns == [
-        CsvColumn("TransactionID", Kind.INT, False),
-        CsvColumn("card1", Kind.INT, True),
+        CsvColumn("TransactionID", Kind.INT, False, INTEGER_RANGES["int"]),
+        CsvColumn("card1", Kind.INT, True, INTEGER_RANGES["long"]),
         CsvColumn("TransactionAmt", Kind.FLOAT, True),
         CsvColumn("ProductCD", Kind.STRING, True),
     ]
@@ -55,7 +55,7 @@ def test_a_keyed_tables_key_record_takes_its_column() -> None:
     )
     assert key is not None
     plan = plan_record("t", "key", 3, key, HEADER, None)
-    assert plan.columns == [CsvColumn("TransactionID", Kind.INT, False)]
+    assert plan.columns == [CsvColumn("TransactionID", Kind.INT, False, INTEGER_RANGES["int"])]
 
 
 @pytest.mark.parametrize(
