@@ -8,10 +8,11 @@ run a second stack on free ports in a temporary state folder without touching a 
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from common.errors import CcflinkError
@@ -20,6 +21,9 @@ from emulator.profiles import Profile
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
+# The address every service binds: loopback unless `up --secure` (check_exposure).
+HOST_ENV = "CCFLINK_HOST"
+LOOPBACK = "127.0.0.1"
 PROFILE_ENV = "CCFLINK_PROFILE"
 PROFILES_DIR_ENV = "CCFLINK_PROFILES_DIR"
 # Azure ML's inference server takes its gunicorn worker count from WORKER_COUNT (default 1).
@@ -63,10 +67,13 @@ class Settings:
 
     state_dir: Path
     jars_dir: Path
-    host: str = "127.0.0.1"
+    host: str = LOOPBACK
     ports: Ports = field(default_factory=Ports)
     # Another cluster's Kafka, registry and Flink (`ccflink --profile`); None: this stack's.
+    # Under `up --secure`, this stack's own admin key (client_properties_file).
     profile: Profile | None = None
+    # `ccflink up --secure`: every client needs an API key, as on Confluent Cloud.
+    secure: bool = False
 
     @property
     def bootstrap_servers(self) -> str:
@@ -97,10 +104,22 @@ class Settings:
         return f"http://{self.host}:{self.ports.model_server}"
 
     @property
+    def flink_host(self) -> str:
+        """Where Flink listens: loopback under --secure, since its REST API and RPC have no
+        authentication of their own; else the stack's host."""
+        return LOOPBACK if self.secure else self.host
+
+    @property
     def flink_rest_url(self) -> str:
         if self.profile is not None and self.profile.flink_rest_url:
             return self.profile.flink_rest_url.rstrip("/")
-        return f"http://{self.host}:{self.ports.flink_rest}"
+        return f"http://{self.flink_host}:{self.ports.flink_rest}"
+
+    @property
+    def client_properties_file(self) -> Path:
+        """Under --secure, the stack's admin API key as a Confluent client configuration
+        (0600): ccflink's own clients use it, and `--profile FILE` or your clients can."""
+        return self.state_dir / "secrets" / "client.properties"
 
     @property
     def model_dir(self) -> Path:
@@ -149,6 +168,27 @@ class Settings:
                 "`ccflink up` starts the endpoint and makes one"
             )
         return self.model_api_key_file.read_text().strip()
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` is reachable from this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_exposure(settings: Settings) -> None:
+    """Refuse to bind services where other machines reach them unless every client needs a
+    key: the open default authenticates nobody."""
+    if not settings.secure and not is_loopback(settings.host):
+        raise ConfigError(
+            f"{HOST_ENV}={settings.host} would open Kafka, the Schema Registry and the model "
+            f"server to other machines with no authentication: use `ccflink up --secure` (every "
+            f"client needs an API key; Flink stays on {LOOPBACK}), or unset {HOST_ENV}"
+        )
 
 
 def port_variable(name: str) -> str:
@@ -225,7 +265,7 @@ def settings_from_env() -> Settings:
         return saved
     defaults = Ports()
     ports = Ports(**{name: _port(name, value) for name, value in asdict(defaults).items()})
-    host = os.environ.get("CCFLINK_HOST", "127.0.0.1")
+    host = os.environ.get(HOST_ENV, LOOPBACK)
     return Settings(state_dir=state_dir, jars_dir=jars_dir(), host=host, ports=ports)
 
 
@@ -240,6 +280,7 @@ def save(settings: Settings) -> None:
         "jars_dir": str(settings.jars_dir),
         "host": settings.host,
         "ports": asdict(settings.ports),
+        "secure": settings.secure,
     }
     _saved_path(settings.state_dir).write_text(json.dumps(data, indent=2))
 
@@ -249,12 +290,25 @@ def load_saved(state_dir: Path) -> Settings | None:
     if not path.exists():
         return None
     data = json.loads(path.read_text())
-    return Settings(
+    settings = Settings(
         state_dir=state_dir,
         jars_dir=Path(data["jars_dir"]),
         host=data["host"],
         ports=Ports(**data["ports"]),
+        secure=data.get("secure", False),
     )
+    return with_stack_key(settings) if settings.secure else settings
+
+
+def with_stack_key(settings: Settings) -> Settings:
+    """A --secure stack's settings with its admin key, for ccflink's own clients."""
+    path = settings.client_properties_file
+    if not path.is_file():
+        raise ConfigError(
+            f"the stack in {settings.state_dir} runs with --secure but its admin key is "
+            f"missing ({path}): `ccflink down`, then `ccflink up --secure` makes a new one"
+        )
+    return replace(settings, profile=profiles.load_profile(str(path), path.parent, os.environ))
 
 
 def forget(settings: Settings) -> None:

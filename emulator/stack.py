@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from emulator import config, model_endpoint, ports, supervisor
 from emulator.config import Settings
 from emulator.flink import cluster
-from emulator.kafka import broker
+from emulator.kafka import broker, security
 from emulator.ports import PortInUseError
 from emulator.process import ManagedProcess
 from emulator.schema_registry import service as schema_registry
@@ -89,14 +89,19 @@ def up(
     prepare_model: model_endpoint.Prepare | None = None,
     *,
     model_server: bool = True,
-) -> None:
+) -> Settings:
     """Start every service that is not already running; on a failed start, stop what this
-    call started.
+    call started. Returns the settings the stack runs with: under `secure`, with its admin key
+    (made on the first secure start), which ccflink's clients then need.
 
     `prepare_model` makes what the model server's scoring script loads, before it starts.
     `model_server=False` leaves the demo's endpoint out: a test serves its own model
-    (`emulator/testing`).
+    (`emulator/testing`). A host other machines reach is refused unless `secure`.
     """
+    config.check_exposure(settings)
+    if settings.secure:
+        security.ensure_stack_keys(settings)
+        settings = config.with_stack_key(settings)
     already = {name for name in SERVICE_NAMES if ManagedProcess(name, settings).is_running()}
     starting = [
         name
@@ -148,6 +153,7 @@ def up(
             config.forget(settings)
         raise failures[0]
     supervisor.start(settings)
+    return settings
 
 
 def _stop(settings: Settings, names: list[str]) -> None:
@@ -157,15 +163,18 @@ def _stop(settings: Settings, names: list[str]) -> None:
 
 
 def _require_free_ports(settings: Settings, names: list[str], *, stack_runs: bool) -> None:
-    """Refuse before anything starts when another program holds one of these services' ports."""
-    wanted = [
-        ports.Wanted(name, port, config.port_variable(field))
-        for name in names
-        for field in _PORT_FIELDS.get(name, ())
-        if (port := getattr(settings.ports, field))
-    ]
+    """Refuse before anything starts when another program holds one of these services' ports
+    (Flink's on the address it binds: loopback under --secure)."""
+    by_host: dict[str, list[ports.Wanted]] = {}
+    for name in names:
+        host = settings.flink_host if name == cluster.JOBMANAGER else settings.host
+        for field in _PORT_FIELDS.get(name, ()):
+            if port := getattr(settings.ports, field):
+                wanted = ports.Wanted(name, port, config.port_variable(field))
+                by_host.setdefault(host, []).append(wanted)
     try:
-        ports.require_free(settings.host, wanted)
+        for host, wanted in by_host.items():
+            ports.require_free(host, wanted)
     except PortInUseError as error:
         if not stack_runs:
             raise
@@ -203,6 +212,11 @@ def down(settings: Settings) -> list[str]:
     stopped = [name for name in names if ManagedProcess(name, settings).stop()]
     config.forget(settings)
     return stopped
+
+
+def running(settings: Settings) -> bool:
+    """Whether any service of this state folder runs."""
+    return any(ManagedProcess(name, settings).is_running() for name in SERVICE_NAMES)
 
 
 def status(settings: Settings) -> list[ServiceStatus]:

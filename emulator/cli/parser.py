@@ -111,6 +111,13 @@ def build_parser() -> argparse.ArgumentParser:
     up = commands.add_parser("up", help="start Kafka, Schema Registry, Flink, the model server")
     up.add_argument("--demo", action="store_true", help="then run the pipeline and replay data")
     up.add_argument(
+        "--secure",
+        action="store_true",
+        help="every client needs an API key, as on Confluent Cloud: Kafka through SASL only, "
+        "the Schema Registry with basic auth, Flink on 127.0.0.1 only; the admin key goes to "
+        "<state>/secrets/client.properties. Also what lets CCFLINK_HOST name another address.",
+    )
+    up.add_argument(
         "--rows", type=int, default=demo.DEMO_ROWS, help="synthetic transactions to replay"
     )
     up.add_argument("--data", type=Path, help="folder with the Kaggle train_*.csv files instead")

@@ -6,6 +6,7 @@ import argparse
 import subprocess
 import sys
 import time
+from dataclasses import replace
 
 from emulator import demo, stack
 from emulator.cli.data_commands import replay_options
@@ -21,7 +22,20 @@ from emulator.sql import recovery
 
 def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
     started = time.monotonic()
-    stack.up(settings, say, prepare_model=ensure_model)
+    if args.secure and not settings.secure:
+        if stack.running(settings):
+            say(
+                f"error: the stack in {settings.state_dir} runs without --secure; "
+                "`ccflink down` first, then `ccflink up --secure`"
+            )
+            return 2
+        settings = replace(settings, secure=True)
+    settings = stack.up(settings, say, prepare_model=ensure_model)
+    if settings.secure:
+        say(
+            f"Secure: every client needs an API key. The admin key is in "
+            f"{settings.client_properties_file} (for `ccflink --profile` and Confluent clients)."
+        )
     recovery.recover(settings, say)
     say(f"Stack ready in {time.monotonic() - started:.0f} s.")
     if args.demo:

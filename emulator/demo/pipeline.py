@@ -108,6 +108,8 @@ def replay(settings: Settings, data_dir: Path, say: Say = print, **options) -> l
         data_dir,
         settings.state_dir / "dead-letters",
         **options,
+        client_config=settings.kafka_security,
+        registry_auth=settings.registry_auth,
     )
     for summary in summaries:
         say(f"  {summary.line()}")

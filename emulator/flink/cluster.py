@@ -88,7 +88,7 @@ def job_settings(settings: Settings) -> dict[str, str]:
 
 
 def overrides(settings: Settings) -> dict[str, Any]:
-    host = settings.host
+    host = settings.flink_host
     state = settings.state_dir / "flink"
     return {
         "jobmanager.bind-host": host,

@@ -9,6 +9,11 @@ Cloud does, and authorizes them with Kafka's own ACLs (KRaft's StandardAuthorize
 clients are `User:ANONYMOUS`, a super user, so they are never refused. Keys are checked by
 ccflink's callback handler (emulator/kafka/plain-auth, built by `make setup`) against the
 credentials file in the state folder. See emulator/kafka/security.py.
+
+Under `ccflink up --secure` there is no PLAINTEXT listener: clients, the broker's own
+inter-broker traffic and its controller all log in with SASL/PLAIN on the client port, so no
+principal is anonymous. The broker logs in with a key of its own; it and the stack's admin key
+(security.ensure_stack_keys) are the only super users.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from confluent_kafka.admin import AdminClient
 
 from emulator.config import Settings
 from emulator.process import ManagedProcess, ServiceError
+from emulator.profiles import read_properties
 
 NAME = "kafka"
 
@@ -69,6 +75,19 @@ def credentials_file(settings: Settings) -> Path:
     return secrets_dir(settings) / "api-key-credentials"
 
 
+def broker_login_file(settings: Settings) -> Path:
+    """Under --secure, the broker's own key and secret (0600; security.ensure_stack_keys)."""
+    return secrets_dir(settings) / "broker.properties"
+
+
+def _login(path: Path) -> tuple[str, str]:
+    """(sasl.username, sasl.password) of a client properties file."""
+    if not path.is_file():
+        raise ServiceError(f"kafka: {path} is missing: `ccflink up --secure` writes it")
+    properties = read_properties(path, {})
+    return properties["sasl.username"], properties["sasl.password"]
+
+
 def _jaas_string(value: str) -> str:
     """`value` as a quoted JAAS option, escaped for JAAS, then for the .properties file."""
     quoted = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -94,11 +113,19 @@ def _sasl_properties(settings: Settings) -> list[str]:
 
 def server_properties(settings: Settings) -> str:
     host, ports = settings.host, settings.ports
-    listeners = [f"PLAINTEXT://{host}:{ports.kafka}"]
-    protocols = ["PLAINTEXT:PLAINTEXT", "CONTROLLER:PLAINTEXT"]
-    if ports.kafka_sasl:
-        listeners.append(f"{SASL_LISTENER}://{host}:{ports.kafka_sasl}")
-        protocols.append(f"{SASL_LISTENER}:SASL_PLAINTEXT")
+    if settings.secure:
+        listeners = [f"{SASL_LISTENER}://{host}:{ports.kafka}"]
+        protocols = [f"{SASL_LISTENER}:SASL_PLAINTEXT", "CONTROLLER:SASL_PLAINTEXT"]
+        security = _secure_properties(settings)
+        inter_broker = SASL_LISTENER
+    else:
+        listeners = [f"PLAINTEXT://{host}:{ports.kafka}"]
+        protocols = ["PLAINTEXT:PLAINTEXT", "CONTROLLER:PLAINTEXT"]
+        if ports.kafka_sasl:
+            listeners.append(f"{SASL_LISTENER}://{host}:{ports.kafka_sasl}")
+            protocols.append(f"{SASL_LISTENER}:SASL_PLAINTEXT")
+        security = _sasl_properties(settings) if ports.kafka_sasl else []
+        inter_broker = "PLAINTEXT"
     return "\n".join(
         [
             "process.roles=broker,controller",
@@ -107,9 +134,9 @@ def server_properties(settings: Settings) -> str:
             f"listeners={','.join([*listeners, f'CONTROLLER://{host}:{ports.kafka_controller}'])}",
             f"advertised.listeners={','.join(listeners)}",
             "controller.listener.names=CONTROLLER",
-            "inter.broker.listener.name=PLAINTEXT",
+            f"inter.broker.listener.name={inter_broker}",
             f"listener.security.protocol.map={','.join(protocols)}",
-            *(_sasl_properties(settings) if ports.kafka_sasl else []),
+            *security,
             f"log.dirs={data_dir(settings)}",
             # Confluent Cloud does not create topics on first use: tables create them.
             "auto.create.topics.enable=false",
@@ -123,6 +150,37 @@ def server_properties(settings: Settings) -> str:
             "",
         ]
     )
+
+
+def _secure_properties(settings: Settings) -> list[str]:
+    """--secure: PLAIN logins checked against the credentials file on the client and
+    controller listeners, the broker logging in to both with its own key, ACLs for everyone
+    else."""
+    broker_key, broker_secret = _login(broker_login_file(settings))
+    admin_key, _ = _login(settings.client_properties_file)
+    plain_login = (
+        "org.apache.kafka.common.security.plain.PlainLoginModule required "
+        f"username={_jaas_string(broker_key)} password={_jaas_string(broker_secret)} "
+        f"{PLAIN_FILE_OPTION}={_jaas_string(str(credentials_file(settings)))};"
+    )
+    per_listener = [
+        line
+        for listener in (SASL_LISTENER.lower(), "controller")
+        for line in (
+            f"listener.name.{listener}.sasl.enabled.mechanisms={MECHANISM}",
+            f"listener.name.{listener}.plain.sasl.jaas.config={plain_login}",
+            f"listener.name.{listener}.plain.sasl.server.callback.handler.class="
+            f"{PLAIN_CALLBACK_HANDLER}",
+        )
+    ]
+    return [
+        *per_listener,
+        f"sasl.mechanism.inter.broker.protocol={MECHANISM}",
+        f"sasl.mechanism.controller.protocol={MECHANISM}",
+        f"authorizer.class.name={AUTHORIZER}",
+        f"super.users=User:{broker_key};User:{admin_key}",
+        "allow.everyone.if.no.acl.found=false",
+    ]
 
 
 def _classpath(settings: Settings) -> str:
@@ -160,6 +218,9 @@ def prepare(settings: Settings) -> list[str]:
     config_dir = _config_dir(settings)
     config_dir.mkdir(parents=True, exist_ok=True)
     properties = config_dir / "server.properties"
+    # Under --secure it holds the broker's own secret: only its owner may read it.
+    properties.touch(mode=0o600)
+    properties.chmod(0o600)
     properties.write_text(server_properties(settings))
     log4j = config_dir / "log4j2.properties"
     log4j.write_text(_LOG4J2)
@@ -197,7 +258,9 @@ def is_ready(settings: Settings) -> bool:
     librdkafka gives up within the 3 s it is given, so a broker that does not listen yet is
     asked again soon and `make up` goes on as soon as it answers.
     """
-    admin = AdminClient({"bootstrap.servers": settings.bootstrap_servers, "log_level": 0})
+    admin = AdminClient(
+        {"bootstrap.servers": settings.bootstrap_servers, **settings.kafka_security, "log_level": 0}
+    )
     try:
         admin.list_topics(timeout=3)
     except KafkaException:

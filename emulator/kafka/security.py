@@ -62,7 +62,7 @@ from confluent_kafka.admin import (
 )
 
 from emulator.config import Settings
-from emulator.kafka.broker import MECHANISM, credentials_file, secrets_dir
+from emulator.kafka.broker import MECHANISM, broker_login_file, credentials_file, secrets_dir
 from emulator.process import ServiceError
 
 HASH_SCHEME = "pbkdf2-sha256"
@@ -77,6 +77,9 @@ _TIMEOUT_S = 15.0
 REGISTRY_ROLES = ("ResourceOwner", "DeveloperWrite", "DeveloperRead")
 DEFAULT_REGISTRY_ROLE = "ResourceOwner"
 KEYS_FILE_NAME = "api-keys.json"
+# The service accounts of `up --secure`'s own keys (ensure_stack_keys).
+STACK_ADMIN_ACCOUNT = "ccflink-admin"
+BROKER_ACCOUNT = "ccflink-broker"
 _V = TypeVar("_V")
 _CREDENTIALS_HEADER = (
     "# ccflink API keys (emulator/kafka/security.py), read by the broker and the registry.\n"
@@ -173,6 +176,8 @@ def format_credentials(hashes: dict[str, SecretHash]) -> str:
 
 
 def sasl_bootstrap_servers(settings: Settings) -> str:
+    if settings.secure:  # every listener for clients is SASL
+        return f"{settings.host}:{settings.ports.kafka}"
     if not settings.ports.kafka_sasl:
         raise ApiKeyError(
             "the broker has no SASL listener (CCFLINK_KAFKA_SASL_PORT is 0): "
@@ -218,8 +223,7 @@ def create_api_key(
     if resource_topic in {".", ".."}:
         raise ApiKeyError(f"{resource_topic!r} is not a legal topic name")
     sasl_bootstrap_servers(settings)
-    key = "".join(secrets.choice(_KEY_ALPHABET) for _ in range(16))
-    secret = "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(64))
+    key, secret = _new_key_pair()
     api_key = ApiKey(
         key=key,
         service_account=service_account,
@@ -238,6 +242,49 @@ def create_api_key(
             _undo_create(settings, admin, key)
             raise
     return key, secret
+
+
+def ensure_stack_keys(settings: Settings) -> None:
+    """Under --secure, the stack's own keys, made once per state folder: the admin key (a
+    super user, written as a Confluent client configuration for ccflink's clients and yours)
+    and the broker's key (its inter-broker and controller logins). Both only as hashes in the
+    credentials file; the secrets in 0600 files of the secrets folder."""
+    admin_file, broker_file = settings.client_properties_file, broker_login_file(settings)
+    with _locked(settings):
+        if admin_file.is_file() and broker_file.is_file():
+            return
+        made = {name: _new_key_pair() for name in (STACK_ADMIN_ACCOUNT, BROKER_ACCOUNT)}
+        created = datetime.now(UTC).isoformat(timespec="seconds")
+        records = {key: ApiKey(key, name, "*", created) for name, (key, _) in made.items()}
+        hashes = {key: SecretHash.of(secret) for key, secret in made.values()}
+        _save_hashes(settings, {**_load_hashes(settings), **hashes})
+        _save_keys(settings, {**_load_keys(settings), **records})
+        broker_key, broker_secret = made[BROKER_ACCOUNT]
+        _write_private(broker_file, f"sasl.username={broker_key}\nsasl.password={broker_secret}\n")
+        _write_private(admin_file, _client_properties(settings, *made[STACK_ADMIN_ACCOUNT]))
+
+
+def _new_key_pair() -> tuple[str, str]:
+    """A key and a secret in Confluent's shapes (16 of A-Z 0-9; 64 of base64's alphabet)."""
+    key = "".join(secrets.choice(_KEY_ALPHABET) for _ in range(16))
+    return key, "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(64))
+
+
+def _client_properties(settings: Settings, key: str, secret: str) -> str:
+    """A Confluent Cloud client configuration for this stack (`ccflink --profile FILE` reads it)."""
+    lines = {
+        "bootstrap.servers": f"{settings.host}:{settings.ports.kafka}",
+        "security.protocol": "SASL_PLAINTEXT",
+        "sasl.mechanism": MECHANISM,
+        "sasl.username": key,
+        "sasl.password": secret,
+        "schema.registry.url": f"http://{settings.host}:{settings.ports.schema_registry}",
+        "basic.auth.credentials.source": "USER_INFO",
+        "basic.auth.user.info": f"{key}:{secret}",
+        "flink.rest.url": f"http://{settings.flink_host}:{settings.ports.flink_rest}",
+    }
+    header = "# `ccflink up --secure`: this stack's admin API key (a super user). Keep it secret.\n"
+    return header + "".join(f"{name}={value}\n" for name, value in lines.items())
 
 
 def list_api_keys(settings: Settings) -> list[dict[str, str]]:
@@ -282,8 +329,11 @@ def _without(mapping: dict[str, _V], key: str) -> dict[str, _V]:
 
 
 def _admin(settings: Settings) -> AdminClient:
-    # PLAINTEXT is User:ANONYMOUS, a super user: it may alter ACLs.
-    admin = AdminClient({"bootstrap.servers": settings.bootstrap_servers, "log_level": 0})
+    # PLAINTEXT is User:ANONYMOUS, a super user, and under --secure the admin key is one: both
+    # may alter ACLs.
+    admin = AdminClient(
+        {"bootstrap.servers": settings.bootstrap_servers, **settings.kafka_security, "log_level": 0}
+    )
     try:
         admin.list_topics(timeout=5)
     except KafkaException as error:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
 from waitress import serve
 
 from emulator import config
+from emulator.profiles import ProfileError, load_profile
 from emulator.schema_registry.app import create_app
 from emulator.schema_registry.auth import BasicAuth, UsersFileError
 from emulator.schema_registry.kafka_log import KafkaSchemaLog
@@ -33,13 +35,28 @@ def main(argv: list[str] | None = None) -> None:
         help=f"require HTTP basic auth with the API keys of this credentials file "
         f"(env {config.REGISTRY_USERS_FILE_ENV}; off by default)",
     )
+    parser.add_argument(
+        "--kafka-properties",
+        type=Path,
+        default=None,
+        help="a Confluent client configuration whose security.* and sasl.* settings the "
+        "registry's own Kafka clients log in with (`ccflink up --secure` passes its admin key's)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="[%(asctime)s] %(levelname)s %(message)s")
     try:
         max_request_bytes = config.registry_max_request_bytes()
     except config.ConfigError as error:
         sys.exit(f"schema registry: {error}")
-    schema_log = KafkaSchemaLog(args.bootstrap_servers)
+    security = {}
+    if args.kafka_properties is not None:
+        try:
+            security = load_profile(
+                str(args.kafka_properties), Path("."), os.environ
+            ).kafka_security
+        except ProfileError as error:
+            sys.exit(f"schema registry: --kafka-properties: {error}")
+    schema_log = KafkaSchemaLog(args.bootstrap_servers, security=security)
     schema_log.ensure_topic()
     store = SchemaStore(schema_log)
     app = create_app(store, max_request_bytes)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from confluent_kafka import (
@@ -55,13 +56,16 @@ class KafkaSchemaLog:
         bootstrap_servers: str,
         topic: str = SCHEMAS_TOPIC,
         append_timeout_s: float = APPEND_TIMEOUT_S,
+        security: Mapping[str, str] | None = None,
     ) -> None:
         self._bootstrap = bootstrap_servers
+        self._security = dict(security or {})  # librdkafka's security.*/sasl.* (--secure)
         self._topic = topic
         self._timeout_s = append_timeout_s
         self._producer = Producer(
             {
                 "bootstrap.servers": bootstrap_servers,
+                **self._security,
                 "acks": "all",
                 "linger.ms": 0,
                 "message.timeout.ms": int(append_timeout_s * 1000),
@@ -70,7 +74,13 @@ class KafkaSchemaLog:
 
     def ensure_topic(self) -> None:
         """The compacted topic, if it is not there yet (as Confluent's registry makes it)."""
-        create_topic(self._bootstrap, self._topic, 1, {"cleanup.policy": "compact"})
+        create_topic(
+            self._bootstrap,
+            self._topic,
+            1,
+            {"cleanup.policy": "compact"},
+            security=self._security,
+        )
 
     def append(self, key: dict[str, Any], value: dict[str, Any] | None) -> None:
         outcome: list[KafkaError | None] = []
@@ -101,6 +111,7 @@ class KafkaSchemaLog:
         consumer = Consumer(
             {
                 "bootstrap.servers": self._bootstrap,
+                **self._security,
                 "group.id": f"ccflink-schema-registry-{uuid.uuid4().hex[:8]}",
                 "enable.auto.commit": False,
                 "enable.partition.eof": True,

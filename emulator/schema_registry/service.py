@@ -7,6 +7,7 @@ from pathlib import Path
 import requests
 
 from emulator.config import Settings
+from emulator.kafka.broker import credentials_file
 from emulator.process import ManagedProcess
 
 NAME = "schema-registry"
@@ -23,7 +24,8 @@ def is_ready(settings: Settings) -> bool:
 
 
 def start(settings: Settings, basic_auth_file: Path | None = None) -> ManagedProcess:
-    """Start the registry; with `basic_auth_file` (the API keys' credentials) it requires keys.
+    """Start the registry; with `basic_auth_file` (the API keys' credentials) it requires keys,
+    as it always does under --secure, where its own Kafka clients log in with the admin key.
 
     Without it, the registry process still honours CCFLINK_SCHEMA_REGISTRY_BASIC_AUTH_FILE.
     """
@@ -39,6 +41,9 @@ def start(settings: Settings, basic_auth_file: Path | None = None) -> ManagedPro
         "--bootstrap-servers",
         settings.bootstrap_servers,
     ]
+    if settings.secure:
+        basic_auth_file = credentials_file(settings)
+        command += ["--kafka-properties", str(settings.client_properties_file)]
     if basic_auth_file is not None:
         command += ["--basic-auth-file", str(basic_auth_file)]
     process.start(command)
