@@ -65,7 +65,12 @@ def main(argv: list[str] | None = None) -> None:
         "--rows, at most 20,000: at one row per request the full set takes long)",
     )
     parser.add_argument("--ml-batch-size", type=int, default=1_000, metavar="ROWS")
-    parser.add_argument("--latency-seconds", type=float, default=180.0)
+    parser.add_argument(
+        "--latency-seconds",
+        type=float,
+        default=180.0,
+        help="how long the steady-load latency phase runs (0 skips it)",
+    )
     parser.add_argument(
         "--latency-rate",
         type=float,

@@ -111,6 +111,6 @@ class ModeResult:
     flink_requests: float
     flink_latency_ms: float
     probes: list[EndpointProbe]
-    latency: Latency
+    latency: Latency | None  # None: --latency-seconds 0 skipped the phase
     peak_memory_bytes: int
     failures: list[str]  # statements that stopped running, and why

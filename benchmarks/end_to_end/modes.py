@@ -57,11 +57,15 @@ def measure_mode(
     probes = [probe_endpoint(settings, rows, 1, 300)]
     if batch_size > 1:
         probes.append(probe_endpoint(settings, rows, batch_size, 20))
-    rate = steady_rate(run.throughput.rate, options.latency_rate)
-    say(f"==> {mode}: latency, {rate:,.0f}/s for {options.latency_seconds:.0f} s")
-    source = generate(int(rate * options.latency_seconds), folder / "steady-source", seed=12)
-    steady = steady_copy(source, folder / "steady")
-    latency = measure_latency(settings, steady, rate, options.latency_seconds, decode)
+    latency = None
+    if options.latency_seconds > 0:
+        rate = steady_rate(run.throughput.rate, options.latency_rate)
+        say(f"==> {mode}: latency, {rate:,.0f}/s for {options.latency_seconds:.0f} s")
+        source = generate(int(rate * options.latency_seconds), folder / "steady-source", seed=12)
+        steady = steady_copy(source, folder / "steady")
+        latency = measure_latency(settings, steady, rate, options.latency_seconds, decode)
+    else:
+        say(f"==> {mode}: latency phase skipped (--latency-seconds 0)")
     if not failures:
         failures = [f"{f} (during the latency run)" for f in failed_statements(settings)]
     return ModeResult(

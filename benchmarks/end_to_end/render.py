@@ -65,7 +65,9 @@ def _gb(result: ModeResult) -> str:
     return f"{result.peak_memory_bytes / 1e9:.1f} GB"
 
 
-def _latency_text(latency: Latency) -> str:
+def _latency_text(latency: Latency | None) -> str:
+    if latency is None:
+        return "Latency: not measured in this run (`--latency-seconds 0`)."
     rows = [
         ["joined (an identity row within the minute)", f"{len(latency.joined_ms):,}"],
         [
