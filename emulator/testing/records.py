@@ -26,7 +26,6 @@ from emulator.testing.rows import RowError, Rows
 from producers.csv_source import convert_cell
 from producers.declared import CsvColumn, RecordPlan, declared_schema, plan_record
 
-INT_RANGE = (-(2**31), 2**31 - 1)  # Avro's int, Flink's INT
 SHOWN_ERRORS = 5
 
 
@@ -86,14 +85,22 @@ def field_value(value: Any, column: CsvColumn, field: Field) -> Any:
     elif column.kind is Kind.INT:
         if isinstance(value, float) and not value.is_integer():
             raise ValueError(f"{value!r} is not an integer")
-        converted = int(value)
+        converted = _fitting(int(value), column, field)
     else:
         converted = float(value)
-    if field.type == "int" and converted is not None:
-        low, high = INT_RANGE
-        if not low <= converted <= high:
-            raise ValueError(f"{converted} does not fit an INT (32 bits); declare it BIGINT")
     return converted
+
+
+def _fitting(integer: int, column: CsvColumn, field: Field) -> int:
+    """`integer` if its field's Avro int or long holds it (text is checked by `convert_cell`);
+    past it the encoder would write a record no reader takes, or fail without naming the row."""
+    low, high = column.int_range
+    if not low <= integer <= high:
+        width = (
+            "an INT (32 bits); declare it BIGINT" if field.type == "int" else "a BIGINT (64 bits)"
+        )
+        raise ValueError(f"{integer} does not fit {width}")
+    return integer
 
 
 def fit(plan: RecordPlan, row: Mapping[str, Any], timestamp_ms: int) -> dict[str, Any]:

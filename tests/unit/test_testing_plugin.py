@@ -130,6 +130,23 @@ def test_a_row_that_does_not_fit_is_named_with_its_field_and_nothing_is_sent(
     assert sent == []
 
 
+def test_an_integer_past_its_fields_avro_type_is_named_from_text_or_number(
+    tmp_path: Path, registry: SchemaRegistryClient, sent: list
+) -> None:
+    rows = [
+        {"order_id": 1, "customer": "ann", "items": 2**63},
+        {"order_id": 2, "customer": "bob", "items": str(2**63)},
+        {"order_id": 3, "customer": "cy", "items": 2**63 - 1},
+    ]
+    with pytest.raises(RowError) as refused:
+        _produce(tmp_path, rows)
+    message = str(refused.value)
+    assert "2 of 3 rows cannot be written" in message
+    assert f"rows[0]: field `items` (long): {2**63} does not fit a BIGINT (64 bits)" in message
+    assert f"rows[1]: field `items` (long): {2**63} is out of the column's" in message
+    assert sent == []
+
+
 def test_a_csv_row_is_named_by_its_line_and_a_dataframe_row_by_its_label(
     tmp_path: Path, registry: SchemaRegistryClient, sent: list
 ) -> None:
