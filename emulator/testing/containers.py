@@ -1,10 +1,10 @@
 """The `ccflink` fixture's stack in one container (`--ccflink-backend=testcontainers`).
 
 `CcflinkContainer` runs the whole stack (Kafka, the Schema Registry, Flink and the
-supervisor) from one image built from `docker/stack/Dockerfile`, with testcontainers. The
-container shares the host's network, so its services listen on free host ports on
-127.0.0.1 exactly as the local backend's do, and the model servers a test starts on the host
-(`endpoints.py`) are reachable from Flink inside. It shares the host's process ids too, and
+supervisor) from one image built from `docker/ccflink/Dockerfile` (target `stack`), with
+testcontainers. The container shares the host's network, so its services listen on free host
+ports on 127.0.0.1 exactly as the local backend's do, and the model servers a test starts on
+the host (`endpoints.py`) are reachable from Flink inside. It shares the host's process ids too, and
 the state folder is mounted at the same path inside, so its pid files, logs and checkpoints
 are where the local backend's are, and `CCFLINK_HOME=DIR ccflink status` works on the host.
 Flink's Python workers run the image's interpreter, which has ccflink installed.
@@ -31,7 +31,8 @@ from emulator.testing.in_container import READY_LINE
 
 BACKEND = "testcontainers"
 IMAGE = "ccflink/stack:0.1.0"
-DOCKERFILE = Path("docker") / "stack" / "Dockerfile"
+DOCKERFILE = Path("docker") / "ccflink" / "Dockerfile"
+TARGET = "stack"  # the Dockerfile's stage with the whole stack
 # The image's interpreter (python:3.11-slim), the one its TaskManager's Python workers run.
 CONTAINER_PYTHON = "/usr/local/bin/python"
 READY_TIMEOUT_S = 300.0
@@ -101,7 +102,11 @@ def build_image(tag: str = IMAGE) -> str:
     if not (PROJECT_ROOT / DOCKERFILE).is_file():
         raise ServiceError(
             f"no {DOCKERFILE} under {PROJECT_ROOT}: build the image from a ccflink checkout "
-            f"(docker build -f {DOCKERFILE} -t {tag} .) and pass --ccflink-image {tag}"
+            f"(docker build -f {DOCKERFILE} --target {TARGET} -t {tag} .) and pass "
+            f"--ccflink-image {tag}"
         )
-    DockerImage(path=PROJECT_ROOT, dockerfile_path=str(DOCKERFILE), tag=tag, clean_up=False).build()
+    image = DockerImage(
+        path=PROJECT_ROOT, dockerfile_path=str(DOCKERFILE), tag=tag, clean_up=False, target=TARGET
+    )
+    image.build()
     return tag

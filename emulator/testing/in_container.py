@@ -1,5 +1,5 @@
-"""What the stack's image runs (`docker/stack/Dockerfile`): the test session's services in
-the foreground of a container, until it is stopped.
+"""What the stack's image runs (`docker/ccflink/Dockerfile`, target `stack`): the test
+session's services in the foreground of a container, until it is stopped.
 
 The state folder and ports come from the environment (config.py: CCFLINK_HOME and
 CCFLINK_*_PORT), set by `CcflinkContainer`. The ready line is what its wait strategy looks for.

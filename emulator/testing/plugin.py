@@ -48,7 +48,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="IMAGE",
         default=None,
         help="with --ccflink-backend=testcontainers: the stack's image to run. Default: built "
-        "from this ccflink checkout's docker/stack/Dockerfile.",
+        "from this ccflink checkout's docker/ccflink/Dockerfile (target stack).",
     )
 
 

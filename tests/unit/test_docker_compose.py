@@ -149,10 +149,14 @@ def test_build_contexts_dockerfiles_and_copied_files_exist(services: dict) -> No
         assert patterns, f"{name}: keep .venv and .ccflink out of the context"
         steps = instructions(dockerfile)
         assert steps[0][0] == "FROM" or any(w == "FROM" for w, _ in steps)
+        stage_names = {args.split()[-1] for word, args in steps if word == "FROM"}
+        target = service["build"].get("target") if isinstance(service["build"], dict) else None
+        assert target is None or target in stage_names, f"{name}: no stage {target}"
         for word, args in steps:
             if word == "FROM":
                 image = args.split()[0]
-                assert ":" in image and not image.endswith(":latest"), f"{name}: pin {image}"
+                pinned = ":" in image and not image.endswith(":latest")
+                assert image in stage_names or pinned, f"{name}: pin {image}"
             if word not in ("COPY", "ADD"):
                 continue
             parts = [p for p in args.split() if not p.startswith("--")]
@@ -312,7 +316,7 @@ def test_model_server_has_the_azure_ml_layout(services: dict) -> None:
 
 
 def test_flink_image_carries_the_connector_jars() -> None:
-    dockerfile = DOCKER / "flink" / "Dockerfile"
+    dockerfile = DOCKER / "ccflink" / "Dockerfile"
     text = dockerfile.read_text()
     assert "COPY pom.xml" in text and "-Djars.dir=/jars" in text
     assert "COPY --from=jars /jars/flink /opt/ccflink/jars/flink" in text

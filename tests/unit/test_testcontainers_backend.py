@@ -42,6 +42,17 @@ def run_example_suite(*options: str) -> subprocess.CompletedProcess[str]:
 # --------------------------------------------------------------------------- the image
 
 
+def stages(dockerfile: Path) -> dict[str, list[tuple[str, str]]]:
+    """Each build stage's instructions, by the name its FROM gives it."""
+    named: dict[str, list[tuple[str, str]]] = {}
+    current: list[tuple[str, str]] = []
+    for word, args in instructions(dockerfile):
+        if word == "FROM":
+            current = named.setdefault(args.split()[-1], [])
+        current.append((word, args))
+    return named
+
+
 def test_the_image_copies_what_exists_and_is_not_ignored() -> None:
     patterns = dockerignore(DOCKERFILE)
     assert ignored(".venv/bin/python", patterns) and ignored(".ccflink/jars/x.jar", patterns)
@@ -49,7 +60,8 @@ def test_the_image_copies_what_exists_and_is_not_ignored() -> None:
     for word, args in instructions(DOCKERFILE):
         if word == "FROM":
             image = args.split()[0]
-            assert ":" in image and not image.endswith(":latest"), f"pin {image}"
+            is_stage = image in stages(DOCKERFILE)
+            assert is_stage or (":" in image and not image.endswith(":latest")), f"pin {image}"
         if word == "COPY" and "--from=" not in args:
             sources = args.split()[:-1]
             for source in sources:
@@ -60,17 +72,20 @@ def test_the_image_copies_what_exists_and_is_not_ignored() -> None:
     assert "emulator/kafka/plain-auth" in copied  # the broker's API-key check
 
 
-def test_the_image_builds_the_jars_and_runs_the_stack_module() -> None:
-    steps = instructions(DOCKERFILE)
-    runs = " ".join(args for word, args in steps if word == "RUN")
-    assert "mvn -q -B generate-resources -Djars.dir=/jars" in runs
-    assert "-f emulator/kafka/plain-auth/pom.xml package -Djars.dir=/jars" in runs
-    assert "pip install --no-cache-dir -r requirements.txt" in runs
-    env = " ".join(args for word, args in steps if word == "ENV")
-    assert "CCFLINK_JARS_DIR=/opt/ccflink/jars" in env
-    python_base = next(args for word, args in steps if word == "FROM" and "python:" in args)
-    assert python_base.startswith(f"python:{sys.version_info.major}.{sys.version_info.minor}-")
-    entrypoint = next(args for word, args in steps if word == "ENTRYPOINT")
+def test_the_stack_target_builds_on_the_shared_stage_and_runs_the_stack_module() -> None:
+    named = stages(DOCKERFILE)
+    assert containers.TARGET in named and "flink" in named  # compose's flink-* use the other
+    jars = " ".join(args for word, args in named["jars"] if word == "RUN")
+    assert "mvn -q -B generate-resources -Djars.dir=/jars" in jars
+    assert "-f emulator/kafka/plain-auth/pom.xml package -Djars.dir=/jars" in jars
+    shared = named["ccflink"]
+    assert shared[0][1].startswith(f"python:{sys.version_info.major}.{sys.version_info.minor}-")
+    assert any("pip install --no-cache-dir -r requirements.txt" in a for w, a in shared)
+    stack_stage = named[containers.TARGET]
+    assert stack_stage[0] == ("FROM", f"ccflink AS {containers.TARGET}")
+    assert ("COPY", "--from=jars /jars /opt/ccflink/jars") in stack_stage  # Kafka's jars too
+    assert ("ENV", "CCFLINK_JARS_DIR=/opt/ccflink/jars") in stack_stage
+    entrypoint = next(args for word, args in stack_stage if word == "ENTRYPOINT")
     assert f'"{in_container.__name__}"' in entrypoint
 
 
