@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from emulator import config
+from emulator.schema_registry.bodies import CONFIG_BODY, SCHEMA_BODY, BodyField, read_body
 from emulator.schema_registry.store import RegistryError, SchemaStore
 
 CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
@@ -28,18 +30,16 @@ def _json(data: Any, status: int = 200) -> Response:
     return Response(json.dumps(data), status=status, content_type=CONTENT_TYPE)
 
 
-def _body() -> dict[str, Any]:
-    data = request.get_json(force=True, silent=True)
-    if not isinstance(data, dict):
-        raise RegistryError(400, 400, "Request body must be a JSON object")
-    return data
+def _body(fields: Mapping[str, BodyField]) -> dict[str, Any]:
+    return read_body(request.get_json(force=True, silent=True), fields)
 
 
 def _flag(name: str) -> bool:
     return request.args.get(name, "false").lower() == "true"
 
 
-def _schema_text(body: dict[str, Any]) -> str:
+def _schema_text() -> str:
+    body = _body(SCHEMA_BODY)
     schema_type = body.get("schemaType", "AVRO").upper()
     if schema_type != "AVRO":
         raise RegistryError(
@@ -47,9 +47,11 @@ def _schema_text(body: dict[str, Any]) -> str:
         )
     if body.get("references"):
         raise RegistryError(422, 42201, "Invalid schema: schema references are not supported")
-    if "schema" not in body:
-        raise RegistryError(422, 42201, "Invalid schema: the request has no 'schema' field")
     return body["schema"]
+
+
+def _compatibility() -> str:
+    return _body(CONFIG_BODY)["compatibility"]
 
 
 def _compatibility_answer(messages: list[str]) -> Response:
@@ -111,11 +113,11 @@ def create_app(
 
     @app.post("/subjects/<subject>/versions")
     def register(subject: str) -> Response:
-        return _json({"id": store.register(subject, _schema_text(_body()))})
+        return _json({"id": store.register(subject, _schema_text())})
 
     @app.post("/subjects/<subject>")
     def lookup(subject: str) -> Response:
-        return _json(store.lookup(subject, _schema_text(_body())).as_json())
+        return _json(store.lookup(subject, _schema_text()).as_json())
 
     @app.get("/subjects/<subject>/versions/<version>")
     def get_version(subject: str, version: str) -> Response:
@@ -148,13 +150,13 @@ def create_app(
 
     @app.post("/compatibility/subjects/<subject>/versions/<version>")
     def test_compatibility(subject: str, version: str) -> Response:
-        messages = store.incompatibilities(subject, _schema_text(_body()), version)
+        messages = store.incompatibilities(subject, _schema_text(), version)
         return _compatibility_answer(messages)
 
     @app.post("/compatibility/subjects/<subject>/versions")
     def test_compatibility_all(subject: str) -> Response:
         # Against the versions the subject's level names (none yet: compatible), as registering.
-        return _compatibility_answer(store.incompatibilities(subject, _schema_text(_body())))
+        return _compatibility_answer(store.incompatibilities(subject, _schema_text()))
 
     @app.get("/config")
     def get_global_config() -> Response:
@@ -162,7 +164,7 @@ def create_app(
 
     @app.put("/config")
     def put_global_config() -> Response:
-        level = store.set_compatibility(_body().get("compatibility", ""))
+        level = store.set_compatibility(_compatibility())
         return _json({"compatibility": level})
 
     @app.get("/config/<subject>")
@@ -171,7 +173,7 @@ def create_app(
 
     @app.put("/config/<subject>")
     def put_subject_config(subject: str) -> Response:
-        level = store.set_compatibility(_body().get("compatibility", ""), subject)
+        level = store.set_compatibility(_compatibility(), subject)
         return _json({"compatibility": level})
 
     return app

@@ -32,23 +32,11 @@ DOCUMENT: dict[str, Any] = json.loads(
 SCHEMA = schemathesis.openapi.from_dict(DOCUMENT)
 OPERATIONS: list[APIOperation] = [result.ok() for result in SCHEMA.get_all_operations()]
 EXAMPLES = 25  # per operation and generation mode
-# Handed over to the registry's fix (issue 15): a JSON body whose fields have the wrong JSON
-# type ("schema": 1, "schemaType": true, "compatibility": null) fails inside the store, a 500
-# where Confluent answers 422. Generated requests find it or not depending on what schemathesis
-# generated before in the same process, so each such operation is also sent these bodies.
+# Each body field is also sent with each wrong JSON type ("schema": 1, "schemaType": true,
+# "compatibility": null...): generated requests reach them or not depending on what schemathesis
+# generated before in the same process. Confluent refuses them with 422 (once a 500 here).
 WRONG_TYPES: list[Any] = [1, True, None, [], {}]
 PATH_EXAMPLES = {"subject": "orders-value", "version": "latest", "schema_id": 1}
-WRONG_FIELD_TYPES = pytest.mark.xfail(
-    strict=True, reason="registry: wrong JSON field types answer 500 (handed over, issue 15)"
-)
-FAILING = {
-    "POST /subjects/{subject}/versions",
-    "POST /subjects/{subject}",
-    "POST /compatibility/subjects/{subject}/versions",
-    "POST /compatibility/subjects/{subject}/versions/{version}",
-    "PUT /config",
-    "PUT /config/{subject}",
-}
 
 
 def _routes(app: Flask) -> set[tuple[str, str]]:
@@ -106,17 +94,12 @@ def _label(operation: APIOperation) -> str:
     return f"{operation.method.upper()} {operation.path}"
 
 
-@pytest.mark.parametrize(
-    "operation",
-    [
-        pytest.param(op, marks=WRONG_FIELD_TYPES) if _label(op) in FAILING else op
-        for op in OPERATIONS
-    ],
-    ids=_label,
-)
+@pytest.mark.parametrize("operation", OPERATIONS, ids=_label)
 def test_every_operation_answers_as_confluent(app: Flask, operation: APIOperation) -> None:
     for case in _wrong_field_types(operation):
-        _answers_as_confluent(case, case.call(app=app))
+        response = case.call(app=app)
+        _answers_as_confluent(case, response)
+        assert response.status_code == 422, (case.body, response.text)
     sent = fuzz_operation(
         operation, EXAMPLES, lambda case: case.call(app=app), _answers_as_confluent
     )

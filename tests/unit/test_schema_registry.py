@@ -192,6 +192,52 @@ def test_invalid_schema_is_42201(client: FlaskClient, payload: dict[str, Any]) -
     assert body(client.get("/subjects")) == []
 
 
+# Each operation that reads a body, its body with one field of the wrong JSON type, and the
+# error_code Confluent answers it with (422 each time): the store never sees the field.
+WRONG_FIELD_TYPES = [
+    ("POST", "/subjects/orders-value/versions", {"schema": 1}, 42201),
+    ("POST", "/subjects/orders-value", {"schema": "{}", "schemaType": True}, 42201),
+    ("POST", "/compatibility/subjects/orders-value/versions", {"schema": None}, 42201),
+    (
+        "POST",
+        "/compatibility/subjects/orders-value/versions/latest",
+        {"schema": compact(SCHEMA_B), "references": {}},
+        42201,
+    ),
+    ("PUT", "/config", {"compatibility": None}, 42203),
+    ("PUT", "/config/orders-value", {"compatibility": ["FULL"]}, 42203),
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "payload", "code"),
+    WRONG_FIELD_TYPES,
+    ids=[f"{m} {p}" for m, p, *_ in WRONG_FIELD_TYPES],
+)
+def test_a_body_field_of_the_wrong_json_type_is_422_naming_it(
+    client: FlaskClient, method: str, path: str, payload: dict[str, Any], code: int
+) -> None:
+    register_id(client, "orders-value", compact(SCHEMA_A))
+    response = client.open(path, method=method, json=payload)
+    assert_error(response, 422, code)
+    [(field, wrong)] = [(k, v) for k, v in payload.items() if not isinstance(v, str)]
+    kind = {
+        int: "a number",
+        bool: "a boolean",
+        type(None): "null",
+        dict: "an object",
+        list: "an array",
+    }
+    assert f"'{field}' must be a" in body(response)["message"]
+    assert body(response)["message"].endswith(f"not {kind[type(wrong)]}")
+    assert body(client.get("/config")) == {"compatibilityLevel": "BACKWARD"}
+
+
+def test_optional_schema_fields_sent_as_null_are_not_given(client: FlaskClient) -> None:
+    payload = {"schema": compact(SCHEMA_A), "schemaType": None, "references": None}
+    assert body(client.post("/subjects/orders-value/versions", json=payload)) == {"id": 1}
+
+
 # --- deleting ------------------------------------------------------------------------------
 
 
