@@ -2,25 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
-from emulator.sql.result import StatementResult
+from emulator.sql.result import StatementResult, cell
 
 
 def say(message: str) -> None:
     print(message, flush=True)
-
-
-def cell(value: Any) -> str:
-    """A value as Confluent's workspace shows it; timestamps to the millisecond when exact."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime) and value.microsecond % 1000 == 0:
-        return value.isoformat(" ", timespec="milliseconds")
-    if isinstance(value, datetime):
-        return value.isoformat(" ")
-    return str(value)
 
 
 def format_rows(columns: list[str], rows: list[tuple]) -> str:

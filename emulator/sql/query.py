@@ -84,6 +84,8 @@ class SelectLimits:
     timeout: float | None = None  # seconds in all
     on_row: RowCallback | None = None
     stop_on_interrupt: bool = False  # Ctrl-C stops reading and returns (the shell) or raises
+    # Set by another thread to stop reading, as Ctrl-C does (the workspace's Stop button).
+    stop: threading.Event | None = None
 
     def within(self, row_limit: int | None) -> SelectLimits:
         """These limits for a query whose own LIMIT says no more rows will come."""
@@ -122,6 +124,8 @@ def _reason(stopped: str, limits: SelectLimits) -> str:
         return f"stopped: no rows within {limits.startup_timeout:g} s"
     if stopped == "timeout":
         return f"stopped at the time limit of {limits.timeout:g} s"
+    if stopped == "stopped":
+        return "stopped on request"
     return "stopped by Ctrl-C" if stopped == "interrupted" else "the query finished"
 
 
@@ -199,6 +203,9 @@ def run_query(
                 and not table.pending_update
             ):
                 stopped = "limit"
+                break
+            if limits.stop is not None and limits.stop.is_set():
+                stopped = "stopped"
                 break
             deadline, why = _deadline(limits, started, last_change)
             now = time.monotonic()

@@ -3,6 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+def cell(value: Any) -> str:
+    """A value as Confluent's workspace shows it; timestamps to the millisecond when exact."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime) and value.microsecond % 1000 == 0:
+        return value.isoformat(" ", timespec="milliseconds")
+    if isinstance(value, datetime):
+        return value.isoformat(" ")
+    return str(value)
 
 
 @dataclass(frozen=True)
@@ -11,7 +24,8 @@ class QueryEnd:
 
     changes: int  # changelog rows read (+I, -U, +U, -D)
     updating: bool  # an updating query (its changelog had -U, +U or -D), not append-only
-    stopped: str  # why reading stopped: limit, idle, no-rows, timeout, finished, interrupted
+    stopped: str  # why reading stopped: limit, idle, no-rows, timeout, finished, interrupted,
+    # stopped (SelectLimits.stop)
     reason: str  # the same, said for people
 
 

@@ -1,0 +1,70 @@
+"""A SELECT's reading stops when its `SelectLimits.stop` event is set (the workspace's Stop),
+its job cancelled, with the rows read so far."""
+
+from __future__ import annotations
+
+import threading
+from types import SimpleNamespace
+from typing import Any
+
+from emulator.sql.query import SelectLimits, run_query
+
+
+class EndlessRows:
+    """collect()'s iterator over an unbounded query: one row, then none until it is closed."""
+
+    def __init__(self) -> None:
+        self.closed = threading.Event()
+        self._sent = False
+
+    def __iter__(self) -> EndlessRows:
+        return self
+
+    def __next__(self) -> Any:
+        if not self._sent:
+            self._sent = True
+            return Row(("a", 1))
+        self.closed.wait(30)
+        raise StopIteration
+
+    def close(self) -> None:
+        self.closed.set()
+
+
+class Row(tuple):
+    def get_row_kind(self) -> str:
+        return "+I"
+
+
+class FakeFlink:
+    def __init__(self) -> None:
+        self.rows = EndlessRows()
+
+    def result_types(self, query: str) -> list[tuple[str, str]]:
+        return [("k", "STRING"), ("n", "INT")]
+
+    def start_query(self, name: str, query: str, parallelism: int) -> Any:
+        schema = SimpleNamespace(get_column_names=lambda: ["k", "n"])
+        return SimpleNamespace(
+            get_job_client=lambda: None,
+            get_resolved_schema=lambda: schema,
+            collect=lambda: self.rows,
+        )
+
+
+def test_setting_the_stop_event_ends_reading_with_the_rows_read() -> None:
+    flink = FakeFlink()
+    stop = threading.Event()
+    limits = SelectLimits(
+        max_rows=None,
+        idle_timeout=None,
+        startup_timeout=None,
+        timeout=None,
+        on_row=lambda table, kind, values: stop.set(),  # Stop pressed once a row is shown
+        stop=stop,
+    )
+    result = run_query(flink, "SELECT k, n FROM t", "s1", limits, 1)  # type: ignore[arg-type]
+    assert result.rows == [("a", 1)]
+    assert result.query is not None and result.query.stopped == "stopped"
+    assert result.query.reason == "stopped on request"
+    assert flink.rows.closed.is_set()  # closing collect()'s iterator cancels the job
