@@ -59,6 +59,8 @@ class Ports:
     flink_rest: int = 8082
     flink_rpc: int = 6123
     model_server: int = 5001
+    # The browser workspace (CCFLINK_UI_PORT), always on loopback.
+    ui: int = 8090
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,11 @@ class Settings:
     @property
     def model_server_url(self) -> str:
         return f"http://{self.host}:{self.ports.model_server}"
+
+    @property
+    def workspace_url(self) -> str:
+        """The browser workspace: on loopback whatever the stack's host (emulator/workspace)."""
+        return f"http://{LOOPBACK}:{self.ports.ui}"
 
     @property
     def flink_host(self) -> str:

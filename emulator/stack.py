@@ -10,7 +10,7 @@ Three chains start side by side, since only the registry depends on another serv
 then the Schema Registry (it stores schemas in Kafka), the Flink session cluster, and the
 model server (after `prepare_model`, e.g. the demo's training when there is no model). Most
 of a start is JVMs warming up and waiting on each other's ports, so overlapping them shortens
-`make up`.
+`make up`. The workspace (the browser front end) starts after them: its statements need them all.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from emulator import config, model_endpoint, ports, supervisor
-from emulator.config import Settings
+from emulator import config, model_endpoint, ports, supervisor, workspace_service
+from emulator.config import LOOPBACK, Settings
 from emulator.flink import cluster
 from emulator.kafka import broker, security
 from emulator.ports import PortInUseError
@@ -35,6 +35,7 @@ SERVICE_NAMES = [
     cluster.JOBMANAGER,
     cluster.TASKMANAGER,
     model_endpoint.NAME,
+    workspace_service.NAME,
     supervisor.NAME,
 ]
 
@@ -57,6 +58,7 @@ def _address(settings: Settings, name: str) -> str:
         cluster.JOBMANAGER: settings.flink_rest_url,
         cluster.TASKMANAGER: f"(slots on {settings.flink_rest_url})",
         model_endpoint.NAME: f"{settings.model_server_url}/score",
+        workspace_service.NAME: settings.workspace_url,
         supervisor.NAME: "(starts a lost TaskManager again)",
     }[name]
 
@@ -67,6 +69,7 @@ _HEALTH: dict[str, Callable[[Settings], bool]] = {
     cluster.JOBMANAGER: lambda s: cluster.is_ready(s),
     cluster.TASKMANAGER: lambda s: cluster.is_ready(s),
     model_endpoint.NAME: model_endpoint.is_ready,
+    workspace_service.NAME: workspace_service.is_ready,
     supervisor.NAME: lambda s: True,  # running is healthy
 }
 
@@ -78,6 +81,7 @@ _PORT_FIELDS: dict[str, tuple[str, ...]] = {
     schema_registry.NAME: ("schema_registry",),
     cluster.JOBMANAGER: ("flink_rest", "flink_rpc"),
     model_endpoint.NAME: ("model_server",),
+    workspace_service.NAME: ("ui",),
 }
 
 Step = tuple[str, Callable[[], object]]
@@ -147,6 +151,15 @@ def up(
     with ThreadPoolExecutor(max_workers=len(chains)) as pool:
         outcomes = [pool.submit(_start_in_order, chain, say) for chain in chains]
     failures = [f.exception() for f in outcomes if f.exception() is not None]
+    if not failures and workspace_service.NAME in starting:
+        workspace = (
+            f"Workspace on {settings.workspace_url}",
+            lambda: workspace_service.start(settings),
+        )
+        try:
+            _start_in_order([workspace], say)
+        except Exception as error:
+            failures.append(error)
     if failures:
         _stop(settings, starting)
         if not already:
@@ -164,10 +177,11 @@ def _stop(settings: Settings, names: list[str]) -> None:
 
 def _require_free_ports(settings: Settings, names: list[str], *, stack_runs: bool) -> None:
     """Refuse before anything starts when another program holds one of these services' ports
-    (Flink's on the address it binds: loopback under --secure)."""
+    (Flink's on the address it binds: loopback under --secure; the workspace's on loopback)."""
+    hosts = {cluster.JOBMANAGER: settings.flink_host, workspace_service.NAME: LOOPBACK}
     by_host: dict[str, list[ports.Wanted]] = {}
     for name in names:
-        host = settings.flink_host if name == cluster.JOBMANAGER else settings.host
+        host = hosts.get(name, settings.host)
         for field in _PORT_FIELDS.get(name, ()):
             if port := getattr(settings.ports, field):
                 wanted = ports.Wanted(name, port, config.port_variable(field))

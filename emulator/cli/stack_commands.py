@@ -38,6 +38,7 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
         )
     recovery.recover(settings, say)
     say(f"Stack ready in {time.monotonic() - started:.0f} s.")
+    say(f"Workspace: {settings.workspace_url}")
     if args.demo:
         run_demo(settings, args, started)
     say("\nThe stack keeps running. `ccflink status` shows it; stop it with `make down`.")

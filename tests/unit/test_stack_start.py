@@ -12,7 +12,7 @@ import threading
 
 import pytest
 
-from emulator import config, model_endpoint, stack, supervisor
+from emulator import config, model_endpoint, stack, supervisor, workspace_service
 from emulator.config import Settings
 from emulator.flink import cluster
 from emulator.kafka import broker
@@ -68,6 +68,7 @@ def started(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     monkeypatch.setattr(schema_registry, "start", starting("schema-registry"))
     monkeypatch.setattr(cluster, "start", starting("flink", wait_for_others=True))
     monkeypatch.setattr(model_endpoint, "start", starting("model-server", wait_for_others=True))
+    monkeypatch.setattr(workspace_service, "start", starting("workspace"))
     monkeypatch.setattr(supervisor, "start", starting("supervisor"))
     return order
 
@@ -77,10 +78,34 @@ def test_kafka_flink_and_model_server_start_at_once_and_registry_after_kafka(
 ) -> None:
     lines: list[str] = []
     stack.up(settings, lines.append)
-    assert sorted(started) == ["flink", "kafka", "model-server", "schema-registry", "supervisor"]
+    assert sorted(started) == [
+        "flink",
+        "kafka",
+        "model-server",
+        "schema-registry",
+        "supervisor",
+        "workspace",
+    ]
     assert started.index("schema-registry") > started.index("kafka")
+    assert started[-2] == "workspace"  # its statements need every other service
     assert started[-1] == "supervisor"  # it replaces a lost TaskManager: one must be there
-    assert sum(line.startswith("    ready in ") for line in lines) == 4
+    assert sum(line.startswith("    ready in ") for line in lines) == 5
+
+
+def test_a_failed_workspace_start_stops_what_this_up_started(
+    settings: Settings,
+    started: list[str],
+    stopped: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(_settings: Settings) -> None:
+        raise ServiceError("workspace exited while starting")
+
+    monkeypatch.setattr(workspace_service, "start", broken)
+    with pytest.raises(ServiceError, match="workspace exited"):
+        stack.up(settings, lambda line: None)
+    assert "supervisor" not in started
+    assert stopped[-6:] == list(reversed(stack.SERVICE_NAMES[:-1]))
 
 
 def test_a_failed_start_stops_what_it_started_and_raises_its_error(
