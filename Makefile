@@ -8,7 +8,7 @@ CCFLINK := $(VENV)/bin/ccflink
 PLAIN_AUTH := emulator/kafka/plain-auth
 PLAIN_AUTH_JAR := $(JARS_DIR)/kafka/ccflink-plain-auth.jar
 
-.PHONY: help setup check-tools up down up-docker down-docker check-docker status test test-unit lint format bench reliability lock clean
+.PHONY: help setup check-tools chromium up down up-docker down-docker check-docker status test test-unit lint format bench reliability lock clean
 
 help:
 	@echo "make up      set up (once), start Kafka, Schema Registry, Flink, the model server, run the pipeline"
@@ -27,7 +27,19 @@ check-tools:
 	@command -v mvn >/dev/null || { echo "Maven is missing. Install it: apt-get install maven, then run make again."; exit 1; }
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is missing. Install Python 3.11 (or run: make PYTHON=/path/to/python3.11)."; exit 1; }
 
-setup: check-tools $(VENV)/.installed $(JARS_DIR)/.fetched $(PLAIN_AUTH_JAR)
+setup: check-tools $(VENV)/.installed $(JARS_DIR)/.fetched $(PLAIN_AUTH_JAR) chromium
+
+# Debian's chromium: the browser the workspace's tests drive headless (Playwright launches it;
+# browsers cannot be downloaded here). Installed as root; otherwise said, and those tests skip.
+chromium:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "==> Debian's chromium (the workspace's browser tests drive it headless)"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null \
+	      || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }; \
+	  else \
+	    echo "note: chromium is missing; the workspace's browser tests (tests/integration/test_workspace_browser.py) skip without it. Install it as root: apt-get install chromium"; \
+	  fi; }
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	@echo "==> Python environment in $(VENV) (PyFlink is large: about a minute the first time)"

@@ -1,0 +1,138 @@
+"""The workspace in a real browser (Debian's chromium, headless, driven by Playwright): open
+it, run SHOW TABLES, watch a streaming SELECT's rows arrive and stop it, see a failed
+statement's error at its line, see the statement list follow a statement's status.
+
+Screenshots are kept in the test's temporary folder and in `.ccflink/screenshots/`.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from confluent_kafka import Producer
+from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.schema_registry.avro import AvroSerializer
+from confluent_kafka.serialization import MessageField, SerializationContext
+from playwright.sync_api import Locator, Page, expect, sync_playwright
+
+from emulator.config import PROJECT_ROOT, Settings
+
+pytestmark = pytest.mark.integration
+
+CHROMIUM = shutil.which("chromium")
+SCREENSHOTS = PROJECT_ROOT / ".ccflink" / "screenshots"
+TABLE = "ws_clicks"
+STARTUP_MS = 90_000  # a SELECT's first row: its job starts on the cluster
+QUICK_MS = 20_000
+
+
+@pytest.fixture(scope="module")
+def page(local_stack: Settings) -> Iterator[Page]:
+    if CHROMIUM is None:
+        pytest.skip(
+            "Debian's chromium is missing (the browser these tests drive): `make setup` "
+            "installs it as root (apt-get install chromium)"
+        )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        try:
+            tab = browser.new_page(viewport={"width": 1400, "height": 900})
+            tab.goto(local_stack.workspace_url)
+            expect(tab.locator(".cell")).to_have_count(1)
+            yield tab
+        finally:
+            browser.close()
+
+
+def screenshot(page: Page, folder: Path, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for where in (folder / f"{name}.png", SCREENSHOTS / f"{name}.png"):
+        page.screenshot(path=str(where), full_page=True)
+
+
+def new_cell(page: Page, sql: str) -> Locator:
+    """A cell added at the end with `sql` typed in."""
+    page.click("#add-cell")
+    cell = page.locator(".cell").last
+    cell.locator("textarea").fill(sql)
+    return cell
+
+
+def run(cell: Locator, status: str, timeout: int = QUICK_MS) -> None:
+    cell.locator("button.run").click()
+    expect(cell.locator(".cell-status")).to_have_text(status, timeout=timeout)
+
+
+def produce(settings: Settings, rows: list[tuple[str, int]]) -> None:
+    registry = SchemaRegistryClient({"url": settings.schema_registry_url})
+    schema = registry.get_latest_version(f"{TABLE}-value").schema.schema_str
+    values = AvroSerializer(registry, schema)
+    producer = Producer({"bootstrap.servers": settings.bootstrap_servers})
+    context = SerializationContext(TABLE, MessageField.VALUE)
+    for k, n in rows:
+        producer.produce(TABLE, value=values({"k": k, "n": n}, context))
+    assert producer.flush(30) == 0
+
+
+def test_show_tables_shows_the_table_a_cell_created(page: Page, tmp_path: Path) -> None:
+    create = page.locator(".cell").first
+    create.locator("textarea").fill(
+        f"-- a table to stream\nCREATE TABLE {TABLE} (k STRING, n INT);"
+    )
+    run(create, "COMPLETED")
+    expect(create.locator(".cell-name")).to_contain_text("cli-")
+    show = new_cell(page, "SHOW TABLES;")
+    run(show, "COMPLETED")
+    expect(show.locator("th")).to_have_text(["Table Name"])
+    expect(show.locator("td", has_text=TABLE)).to_have_count(1)
+    screenshot(page, tmp_path, "show-tables")
+
+
+def test_a_streaming_select_shows_rows_as_they_arrive_until_stopped(
+    page: Page, local_stack: Settings, tmp_path: Path
+) -> None:
+    produce(local_stack, [("a", 1), ("b", 2)])
+    select = new_cell(page, f"SELECT k, n FROM {TABLE};")
+    select.locator("button.run").click()
+    rows = select.locator(".result tbody tr")
+    expect(rows).to_have_count(2, timeout=STARTUP_MS)
+    expect(select.locator(".cell-status")).to_have_text("RUNNING")
+    produce(local_stack, [("a", 3)])  # arrives while the query runs
+    expect(rows).to_have_count(3, timeout=QUICK_MS)
+    expect(select.locator("td.op")).to_have_text(["+I", "+I", "+I"])
+    expect(rows.last.locator("td")).to_have_text(["+I", "a", "3"])
+    screenshot(page, tmp_path, "workspace")
+    select.locator("button.stop").click()
+    expect(select.locator(".cell-status")).to_have_text("STOPPED", timeout=QUICK_MS)
+    expect(select.locator(".summary")).to_contain_text("stopped on request")
+
+
+def test_a_failed_statement_shows_its_error_at_its_line(page: Page, tmp_path: Path) -> None:
+    bad = new_cell(page, "-- a typo on the second line\nSELEC k FROM ws_clicks;")
+    run(bad, "FAILED")
+    expect(bad.locator(".gutter .line.error")).to_have_text("2")
+    expect(bad.locator("pre.error")).to_contain_text("line 2, column 1")
+    expect(bad.locator("pre.error")).to_contain_text("SELEC")
+    screenshot(page, tmp_path, "error")
+
+
+def test_the_statement_list_follows_a_statement_from_running_to_stopped(
+    page: Page, tmp_path: Path
+) -> None:
+    copy = new_cell(
+        page,
+        f"CREATE TABLE {TABLE}_copy AS SELECT k, n FROM {TABLE};",
+    )
+    run(copy, "RUNNING", timeout=STARTUP_MS)
+    name = copy.locator(".cell-name").inner_text()
+    page.click("#tabs button[data-panel=statements]")
+    entry = page.locator(f".statement[data-name='{name}']")
+    expect(entry.locator(".cell-status")).to_have_text("RUNNING", timeout=QUICK_MS)
+    failed = page.locator(".statement[data-status=FAILED]")
+    expect(failed.first).to_contain_text("SELEC k FROM ws_clicks")
+    entry.get_by_role("button", name="Stop").click()
+    expect(entry.locator(".cell-status")).to_have_text("STOPPED", timeout=STARTUP_MS)
+    screenshot(page, tmp_path, "statements")
