@@ -20,7 +20,7 @@ from emulator.dialect.text import (
     unquote,
 )
 
-_IDENT = r"(?:`[^`]+`|[A-Za-z_$][\w$-]*)"
+_IDENT = r"(?:`(?:[^`]|``)+`|[A-Za-z_$][\w$-]*)"
 _NAME = rf"({_IDENT}(?:\.{_IDENT}){{0,2}})"
 _LIKE = r"(?:\s+(?:I?LIKE)\s+('(?:[^']|'')*'))?"
 

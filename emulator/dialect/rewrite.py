@@ -63,9 +63,13 @@ class ResolvedPredict:
 PredictResolver = Callable[[PredictCall], ResolvedPredict]
 
 _LATERAL = re.compile(r"(?is)\bLATERAL\s+TABLE\s*\(\s*ML_PREDICT\s*\(")
+# What may follow a FROM item and is a clause, not its alias (reserved words all).
+_NOT_ALIASES = (
+    "ON|WHERE|GROUP|HAVING|WINDOW|ORDER|LIMIT|OFFSET|FETCH|JOIN|LEFT|RIGHT|FULL|INNER|CROSS|"
+    "NATURAL|UNION|EXCEPT|INTERSECT|MINUS"
+)
 _ALIAS = re.compile(
-    r"(?is)^\s*(?:AS\s+)?(?!ON\b|WHERE\b|GROUP\b|ORDER\b|JOIN\b|LEFT\b|UNION\b)"
-    r"((?:`[^`]+`|[A-Za-z_]\w*))(\s*\(([^)]*)\))?"
+    rf"(?is)^\s*(?:AS\s+)?(?!(?:{_NOT_ALIASES})\b)((?:`[^`]+`|[A-Za-z_]\w*))(\s*\(([^)]*)\))?"
 )
 
 

@@ -20,8 +20,10 @@ from emulator.dialect.text import (
     unquote,
 )
 
-_IDENT = r"(?:`[^`]+`|[A-Za-z_$][\w$]*)"
+_IDENT = r"(?:`(?:[^`]|``)+`|[A-Za-z_$][\w$]*)"
 _NAME = rf"{_IDENT}(?:\.{_IDENT}){{0,2}}"
+# A table is a topic of the same name; Kafka takes these names only (and not "." or "..").
+_TOPIC_NAME = re.compile(r"[A-Za-z0-9._-]{1,249}")
 
 
 # Confluent's metadata keys and whether a table may write them. Open-source Flink's Kafka
@@ -221,6 +223,11 @@ def _parse_create_table(text: str) -> CreateTable:
     if not head:
         raise DialectError("cannot read the table name of CREATE TABLE")
     name = _last_name(head.group(2))
+    if not _TOPIC_NAME.fullmatch(name) or name in {".", ".."}:
+        raise DialectError(
+            f"table name {name[:60]!r} is not a Kafka topic name, which a table's name is: "
+            "up to 249 letters, digits, '.', '_' or '-' (not '.' or '..' alone)"
+        )
     rest = text[head.end() :]
     columns: list[ColumnDef] = []
     primary_key: list[str] = []

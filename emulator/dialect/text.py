@@ -90,9 +90,11 @@ def split_top_level(text: str, separator: str = ",") -> list[str]:
 
 
 def unquote(identifier: str) -> str:
+    """The name a quoted identifier stands for: quotes off, a doubled quote inside made one."""
     identifier = identifier.strip()
     if len(identifier) >= 2 and identifier[0] == identifier[-1] and identifier[0] in '`"':
-        return identifier[1:-1]
+        quote = identifier[0]
+        return identifier[1:-1].replace(quote * 2, quote)
     return identifier
 
 

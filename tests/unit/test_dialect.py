@@ -67,6 +67,40 @@ def test_create_table_columns_distribution_and_options() -> None:
     assert table.watermark is None
 
 
+@pytest.mark.parametrize(
+    "name", ["`a b`", "`orders;v2`", "`café`", "`..`", "`.`", "`" + "t" * 250 + "`"]
+)
+@pytest.mark.parametrize("form", ["CREATE TABLE {} (a INT)", "CREATE TABLE {} AS SELECT 1 AS a"])
+def test_a_table_name_kafka_cannot_take_as_a_topic_is_refused(name: str, form: str) -> None:
+    with pytest.raises(DialectError, match="not a Kafka topic name") as refused:
+        parse(form.format(name))
+    assert name.strip("`")[:40] in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "table"),
+    [
+        ("orders", "orders"),
+        ("`orders-v2`", "orders-v2"),
+        ("`orders.v2`", "orders.v2"),
+        ("`select`", "select"),
+        ("db.`t_1`", "t_1"),
+    ],
+)
+def test_a_table_name_that_is_a_topic_name_is_taken(name: str, table: str) -> None:
+    assert _table(f"CREATE TABLE {name} (a INT)").name == table
+
+
+def test_a_backquoted_name_may_hold_a_doubled_backquote() -> None:
+    model = parse(
+        "CREATE MODEL `fraud``s` INPUT (`a``b` INT) OUTPUT (y INT) "
+        "WITH ('provider' = 'azureml', 'task' = 'classification')"
+    )
+    assert isinstance(model, CreateModel)
+    assert model.name == "fraud`s"
+    assert model.inputs == [ColumnDef("a`b", "INT", True)]
+
+
 def test_distributed_by_without_buckets() -> None:
     table = _table("CREATE TABLE t (a INT, b STRING) DISTRIBUTED BY (a, `b`)")
     assert table.key_columns == ["a", "b"]
@@ -150,9 +184,9 @@ def test_column_whose_name_starts_with_watermark_is_a_column() -> None:
 
 
 def test_if_not_exists_and_qualified_name() -> None:
-    table = _table("create table if not exists `cat`.`db`.`my table` (a int)")
+    table = _table("create table if not exists `cat`.`db`.`my-table` (a int)")
     assert table.if_not_exists is True
-    assert table.name == "my table"
+    assert table.name == "my-table"
     assert table.columns == [ColumnDef("a", "int", True)]
 
 
@@ -437,6 +471,30 @@ def test_ml_predict_without_alias_gets_a_generated_one() -> None:
     )
     assert match, out
     assert match.group(1).upper() not in {"WHERE", "AS"}
+
+
+@pytest.mark.parametrize(
+    "clause",
+    [
+        "LIMIT 10",
+        "FETCH FIRST 3 ROWS ONLY",
+        "OFFSET 2 ROWS",
+        "HAVING COUNT(*) > 1",
+        "WINDOW w AS (ORDER BY a)",
+        "CROSS JOIN u",
+        "INNER JOIN u ON TRUE",
+        "RIGHT JOIN u ON TRUE",
+        "FULL JOIN u ON TRUE",
+        "NATURAL JOIN u",
+        "EXCEPT SELECT 1",
+        "INTERSECT SELECT 1",
+    ],
+)
+def test_a_clause_after_an_unaliased_ml_predict_is_not_taken_for_its_alias(clause: str) -> None:
+    sql = f"SELECT * FROM t, LATERAL TABLE(ML_PREDICT('m', a)) {clause}"
+    out = rewrite_ml_predict(sql, FakeResolver(["o"]))
+    expected = r"SELECT \* FROM t, LATERAL TABLE\(ml_m\(a\)\) AS \w+\(`o`\) " + re.escape(clause)
+    assert re.fullmatch(expected, out), out
 
 
 def test_ml_predict_two_calls_both_rewritten() -> None:
