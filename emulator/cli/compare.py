@@ -21,13 +21,11 @@ from emulator.cli.sources import (
     read_source,
 )
 from emulator.config import Settings
-from emulator.results.diff import DEFAULT_SHOW, compare
+from emulator.results.diff import DEFAULT_MIN_AGREEMENT, DEFAULT_SHOW, compare
 from emulator.results.diff_json import report_json
 from emulator.results.diff_text import format_report
 from emulator.results.fields import choose_field
 from emulator.results.files import FORMATS
-
-DEFAULT_MIN_AGREEMENT = 0.99
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:

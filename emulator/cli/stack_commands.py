@@ -11,13 +11,14 @@ from dataclasses import replace
 from emulator import demo, stack
 from emulator.cli.data_commands import replay_options
 from emulator.cli.output import say
-from emulator.cli.top import demo_watched, run_top
+from emulator.cli.top import run_top
 from emulator.config import Settings
 from emulator.demo import pipeline
 from emulator.demo.model import ensure_model
 from emulator.monitor import Snapshot
 from emulator.process import ManagedProcess
 from emulator.sql import recovery
+from emulator.watching import demo_watched
 
 
 def cmd_up(settings: Settings, args: argparse.Namespace) -> int:

@@ -17,23 +17,12 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import TextIO
 
-from emulator import demo
 from emulator.config import Settings
 from emulator.monitor import Latency, Sampler, Snapshot, TopicCount, Watched
+from emulator.watching import watched_of
 
 LATENCY_LABEL = "endpoint round-trip (probe: GET /)"
 ERROR_LINES = 4  # fixed number of error lines on screen, so the screen keeps its height
-
-
-def demo_watched() -> Watched:
-    """The fraud pipeline's topics and predictions, as `make up` watches them."""
-    return Watched(
-        topics=demo.TOPIC_LABELS,
-        short_names=demo.TOPIC_SHORT_NAMES,
-        predictions_topic=demo.PREDICTIONS_TOPIC,
-        flag_column=demo.PREDICTION_COLUMN,
-        flagged=demo.FLAGGED,
-    )
 
 
 # --- rendering ------------------------------------------------------------------------------
@@ -222,17 +211,7 @@ def run_top(
 
 def watched_from_args(args: argparse.Namespace) -> Watched:
     """The demo's pipeline, or the topics and predictions the user named."""
-    if not args.topic and args.predictions_topic is None:
-        return demo_watched()
-    predictions = args.predictions_topic or demo.PREDICTIONS_TOPIC
-    topics = [t for t in args.topic if t != predictions]
-    return Watched(
-        topics={**dict.fromkeys(topics, "records"), predictions: "predictions"},
-        short_names={topic: topic for topic in [*topics, predictions]},
-        predictions_topic=predictions,
-        flag_column=args.flag_column,
-        flagged=args.flag_column,
-    )
+    return watched_of(args.topic, args.predictions_topic, args.flag_column)
 
 
 def cmd_top(settings: Settings, args: argparse.Namespace) -> int:

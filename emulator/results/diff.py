@@ -16,6 +16,7 @@ from emulator.results.fields import FieldChoice
 from emulator.results.values import Row, is_number, normalise
 
 DEFAULT_SHOW = 10
+DEFAULT_MIN_AGREEMENT = 0.99  # the agreement a comparison passes at, unless told otherwise
 
 
 @dataclass

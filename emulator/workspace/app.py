@@ -1,5 +1,6 @@
 """The workspace's HTTP API and its page (Flask): cells run, workspaces kept as `.sql` files,
-the catalog, statements and topics for the side panels.
+the catalog, statements and topics for the side panels, the pipeline at a glance (`ccflink
+top`'s snapshots), `evaluate` and `compare` for their pictures.
 
 Errors answer JSON `{"error": message}` with the status the failure calls for: 400 for what
 the request got wrong, 404 for what does not exist, 409 for a statement whose status does not
@@ -15,17 +16,25 @@ from flask import Flask, Response, jsonify, request, send_from_directory
 from werkzeug.exceptions import HTTPException
 
 from common.errors import CcflinkError
+from emulator import demo
 from emulator.catalog import CatalogError
 from emulator.config import Settings
 from emulator.process import ServiceError
+from emulator.results.diff import DEFAULT_MIN_AGREEMENT
+from emulator.results.files import FORMATS
 from emulator.sql.statements import StatementStateError
 from emulator.topic_reader import TopicNotFound
-from emulator.workspace import views
+from emulator.watching import watched_of
+from emulator.workspace import quality, views
 from emulator.workspace.files import NoSuchWorkspace, Workspaces, cells_of, checked_name, file_text
+from emulator.workspace.live import LiveView
 from emulator.workspace.runs import Runner
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_BODY_BYTES = 2 * 2**20  # a workspace file or a cell; the seed's largest is 12 KB
+MAX_EXPORT_BYTES = 256 * 2**20  # an uploaded cloud export (the demo's 10,000 rows: ~3 MB)
+# How long a topic is read after its last record, for evaluate and compare (seconds).
+IDLE_SECONDS, MAX_IDLE_SECONDS = 2.0, 60.0
 
 
 def _status(error: CcflinkError) -> int:
@@ -56,11 +65,35 @@ def _cells(body: dict[str, Any]) -> list[str]:
     return cells
 
 
-def create_app(settings: Settings, runner: Runner) -> Flask:
-    """The app over one stack's settings; `runner` runs the cells (one engine session)."""
+def _field(fields: Any, name: str, default: str | None = None) -> str:
+    """A text field of a JSON body or a form: given, or its default, never empty."""
+    value = fields.get(name, default)
+    if value is None:
+        raise ValueError(f'"{name}" is missing')
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f'"{name}" must be a name, not {value!r}')
+    return value.strip()
+
+
+def _number(fields: Any, name: str, default: float, low: float, high: float) -> float:
+    """A number field of a JSON body or a form, within [low, high]."""
+    value = fields.get(name, default)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not low <= number <= high:
+        raise ValueError(f'"{name}" must be a number from {low:g} to {high:g}, not {value!r}')
+    return number
+
+
+def create_app(settings: Settings, runner: Runner, live: LiveView | None = None) -> Flask:
+    """The app over one stack's settings; `runner` runs the cells (one engine session), `live`
+    samples the pipeline (one sampler in this process)."""
     app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     workspaces = Workspaces(settings.state_dir / "workspaces")
+    live = live or LiveView(settings)
 
     @app.errorhandler(CcflinkError)
     def ccflink_error(error: CcflinkError) -> tuple[Response, int]:
@@ -192,5 +225,68 @@ def create_app(settings: Settings, runner: Runner) -> Flask:
         if not count.isdigit() or int(count) < 1:
             raise ValueError(f"count={count!r}: give a number of records >= 1")
         return jsonify(topic=topic, messages=views.latest_messages(settings, topic, int(count)))
+
+    # --- the pipeline at a glance, evaluate and compare ---------------------------------------
+
+    @app.get("/api/pipeline")
+    def pipeline() -> Response:
+        """`ccflink top`'s latest snapshot: the demo's pipeline, or the topics named, as
+        `top --topic T --predictions-topic P --flag-column C` names them."""
+        args = request.args
+        topics = args.getlist("topic")
+        if not all(topic.strip() for topic in topics):
+            raise ValueError('"topic" must name a topic, not be empty')
+        predictions = args.get("predictions_topic")
+        if predictions is not None:
+            predictions = _field(args, "predictions_topic")
+        flag_column = _field(args, "flag_column", demo.PREDICTION_COLUMN)
+        return jsonify(live.sample(watched_of(topics, predictions, flag_column)))
+
+    @app.post("/api/evaluate")
+    def evaluate() -> Response:
+        """`ccflink evaluate` on a topic: its metrics, and its scores per label."""
+        body = _json_object()
+        topic = _field(body, "topic", demo.PREDICTIONS_TOPIC)
+        idle = _number(body, "idle_seconds", IDLE_SECONDS, 0.1, MAX_IDLE_SECONDS)
+        rows = quality.read_topic(settings, topic, idle)
+        return jsonify(
+            topic=topic,
+            **quality.evaluation(
+                rows,
+                label=_field(body, "label", demo.LABEL_COLUMN),
+                prediction=_field(body, "prediction", demo.PREDICTION_COLUMN),
+                probability=_field(body, "probability", demo.SCORE_COLUMN),
+            ),
+        )
+
+    @app.post("/api/compare")
+    def compare() -> Response:
+        """`ccflink compare` of a topic (local) with an uploaded cloud export (a form with the
+        file as "cloud"): the report, and both sides' scores."""
+        request.max_content_length = MAX_EXPORT_BYTES
+        form = request.form
+        upload = request.files.get("cloud")
+        if upload is None or not upload.filename:
+            raise ValueError('"cloud" must be the cloud run\'s export file (a form upload)')
+        key = _field(form, "key", demo.KEY_COLUMN)
+        cloud_format = _field(form, "cloud_format", "auto")
+        if cloud_format not in FORMATS:
+            raise ValueError(f'"cloud_format" must be one of {", ".join(FORMATS)}')
+        local_topic = _field(form, "local", demo.PREDICTIONS_TOPIC)
+        field = form.get("field", "").strip() or None
+        probability = _field(form, "probability", demo.SCORE_COLUMN)
+        min_agreement = _number(form, "min_agreement", DEFAULT_MIN_AGREEMENT, 0.0, 1.0)
+        idle = _number(form, "idle_seconds", IDLE_SECONDS, 0.1, MAX_IDLE_SECONDS)
+        cloud = quality.read_upload(upload, cloud_format, key)
+        local = quality.read_topic(settings, local_topic, idle)
+        report = quality.comparison(
+            local,
+            cloud,
+            key=key,
+            field=field,
+            probability=probability,
+            min_agreement=min_agreement,
+        )
+        return jsonify(local_topic=local_topic, cloud_file=upload.filename, **report)
 
     return app

@@ -10,10 +10,11 @@ import pytest
 from confluent_kafka import Producer
 
 from emulator.catalog import Catalog
-from emulator.cli.top import demo_watched, run_top
+from emulator.cli.top import run_top
 from emulator.config import Settings
 from emulator.kafka.topics import create_topic, list_topics
 from emulator.monitor import Sampler, Watched
+from emulator.watching import demo_watched
 
 pytestmark = pytest.mark.integration
 

@@ -17,7 +17,6 @@ from emulator.cli.parser import build_parser
 from emulator.cli.top import (
     ERROR_LINES,
     LATENCY_LABEL,
-    demo_watched,
     render,
     render_line,
     run_top,
@@ -38,6 +37,7 @@ from emulator.monitor import (
     summarize_latency,
 )
 from emulator.topic_reader import TopicNotFound
+from emulator.watching import demo_watched
 
 WATCHED = demo_watched()
 TOPICS = WATCHED.topics
