@@ -30,6 +30,11 @@ _PRIMITIVES: dict[str, Any] = {
 }
 
 
+# The whole type, not its first word: `VARCHAR(3) junk` is not a VARCHAR Flink would read.
+_CHARACTERS = re.compile(r"(?:VARCHAR|CHAR(?:ACTER)?(?: VARYING)?)(?: ?\(\d+\))?")
+_BINARY = re.compile(r"(?:VARBINARY|BINARY(?: VARYING)?)(?: ?\(\d+\))?")
+
+
 class SchemaMappingError(CcflinkError):
     """A column whose name or type has no place in an Avro schema."""
 
@@ -52,9 +57,9 @@ def avro_type(sql_type: str, flink_reader: bool = False) -> Any:
     normalized = normalized.replace("DOUBLE PRECISION", "DOUBLE")
     if normalized in _PRIMITIVES:
         return _PRIMITIVES[normalized]
-    if normalized.startswith(("VARCHAR", "CHAR")):
+    if _CHARACTERS.fullmatch(normalized):
         return "string"
-    if normalized.startswith(("VARBINARY", "BINARY")):
+    if _BINARY.fullmatch(normalized):
         return "bytes"
     timestamp = re.match(r"^TIMESTAMP(?:\((\d)\))?( WITH LOCAL TIME ZONE)?$", normalized)
     ltz = re.match(r"^TIMESTAMP_LTZ(?:\((\d)\))?$", normalized)

@@ -196,7 +196,21 @@ def test_timestamp_field_nullable_wraps_logical_type() -> None:
     }
 
 
-@pytest.mark.parametrize("sql_type", ["GEOMETRY", "ARRAY<INT>", "MAP<STRING, INT>", ""])
+@pytest.mark.parametrize(
+    "sql_type",
+    [
+        "GEOMETRY",
+        "ARRAY<INT>",
+        "MAP<STRING, INT>",
+        "",
+        # A known type's name followed by text Flink cannot read (found by the dialect fuzzing).
+        "VARBINARY(2147483647) IMARY KEY NOT ENFORCED",
+        "CHAR(3) junk",
+        "VARCHAR(",
+        "BINARYX",
+        "CHARACTER VARYING(3) X",
+    ],
+)
 def test_an_unknown_type_is_refused_as_a_user_error(sql_type: str) -> None:
     with pytest.raises(SchemaMappingError):
         avro_type(sql_type)
