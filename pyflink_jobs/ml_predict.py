@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,8 +83,9 @@ class PredictSettings:
             ) from None
 
 
-def _retry_delay(response: requests.Response, attempt: int) -> float:
-    header = response.headers.get("Retry-After", "")
+def retry_delay(headers: Mapping[str, str], attempt: int) -> float:
+    """Seconds before retry `attempt`: the answer's Retry-After (2-60 s), else 2, 4, 8..."""
+    header = headers.get("Retry-After", "")
     if header.isdigit():
         return min(max(float(header), 2.0), 60.0)
     return 2.0 * 2**attempt
@@ -169,7 +171,7 @@ class EndpointClient:
             self._failures.get(response.status_code, self._other_failures).inc()
             if response.status_code in RETRYABLE and attempt < self.settings.retry_count:
                 self._retries.inc()
-                time.sleep(_retry_delay(response, attempt))
+                time.sleep(retry_delay(response.headers, attempt))
                 continue
             text = response.text[:1024].replace(self.endpoint.api_key, "*****")
             raise PredictionError(
