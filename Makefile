@@ -108,10 +108,30 @@ format: setup
 	@$(VENV)/bin/ruff format .
 	@$(VENV)/bin/ruff check --fix .
 
-bench: setup
+bench: setup quix-venv
 	@$(PY) -m benchmarks.pipeline_end_to_end
+	@$(PY) -m benchmarks.quix_pipeline
 	@$(PY) -m benchmarks.produce_throughput
 	@$(PY) -m benchmarks.commit_latency
+
+# The Quix Streams pipeline the benchmark compares with runs in a venv of its own: quixstreams
+# 3.28.1 needs confluent-kafka < 2.13, ccflink pins 2.16.1.
+QUIX_VENV := .ccflink/venv-quix
+QUIX_REQUIREMENTS := benchmarks/quix/requirements
+
+quix-venv: $(QUIX_VENV)/.installed
+
+$(QUIX_VENV)/.installed: $(QUIX_REQUIREMENTS).txt
+	@echo "==> Quix Streams in $(QUIX_VENV), for the benchmark's Quix pipeline"
+	@test -x $(QUIX_VENV)/bin/python || $(PYTHON) -m venv $(QUIX_VENV)
+	@$(QUIX_VENV)/bin/python -m pip install --quiet --progress-bar off -r $(QUIX_REQUIREMENTS).txt
+	@touch $@
+
+lock-quix:
+	@rm -rf $(QUIX_VENV).lock && $(PYTHON) -m venv $(QUIX_VENV).lock
+	@$(QUIX_VENV).lock/bin/python -m pip install --quiet --progress-bar off -r $(QUIX_REQUIREMENTS).in
+	@{ echo "# Locked from $(QUIX_REQUIREMENTS).in with pip freeze (Python 3.11). Regenerate with: make lock-quix"; \
+	  $(QUIX_VENV).lock/bin/python -m pip freeze; } > $(QUIX_REQUIREMENTS).txt && rm -rf $(QUIX_VENV).lock
 
 # The fault drills (tests/faults) on a stack of their own, their counts written to RELIABILITY.md.
 reliability: setup
