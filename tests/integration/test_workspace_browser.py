@@ -1,12 +1,15 @@
 """The workspace in a real browser (Debian's chromium, headless, driven by Playwright): open
 it, run SHOW TABLES, watch a streaming SELECT's rows arrive and stop it, see a failed
-statement's error at its line, see the statement list follow a statement's status.
+statement's error at its line, see the statement list follow a statement's status, watch the
+pipeline's charts, evaluate a predictions topic and compare it with a cloud export.
 
 Screenshots are kept in the test's temporary folder and in `.ccflink/screenshots/`.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -66,14 +69,16 @@ def run(cell: Locator, status: str, timeout: int = QUICK_MS) -> None:
     expect(cell.locator(".cell-status")).to_have_text(status, timeout=timeout)
 
 
-def produce(settings: Settings, rows: list[tuple[str, int]]) -> None:
+def produce(settings: Settings, rows: list[tuple[str, int]], table: str = TABLE) -> None:
+    """Rows into `table`'s topic, as its registered value schema encodes them."""
     registry = SchemaRegistryClient({"url": settings.schema_registry_url})
-    schema = registry.get_latest_version(f"{TABLE}-value").schema.schema_str
+    schema = registry.get_latest_version(f"{table}-value").schema.schema_str
     values = AvroSerializer(registry, schema)
     producer = Producer({"bootstrap.servers": settings.bootstrap_servers})
-    context = SerializationContext(TABLE, MessageField.VALUE)
-    for k, n in rows:
-        producer.produce(TABLE, value=values({"k": k, "n": n}, context))
+    context = SerializationContext(table, MessageField.VALUE)
+    fields = [field["name"] for field in json.loads(schema)["fields"]]
+    for row in rows:
+        producer.produce(table, value=values(dict(zip(fields, row, strict=True)), context))
     assert producer.flush(30) == 0
 
 
@@ -136,3 +141,63 @@ def test_the_statement_list_follows_a_statement_from_running_to_stopped(
     entry.get_by_role("button", name="Stop").click()
     expect(entry.locator(".cell-status")).to_have_text("STOPPED", timeout=STARTUP_MS)
     screenshot(page, tmp_path, "statements")
+
+
+def test_the_pipeline_view_charts_what_top_counts(page: Page, tmp_path: Path) -> None:
+    page.click("#tabs button[data-panel=pipeline]")
+    page.fill("#pipeline-topics", TABLE)
+    page.click("#pipeline-form button")
+    counts = page.locator("#pipeline-view table.topic-counts tbody tr")
+    expect(counts.first.locator("td")).to_have_text([TABLE, "3", re.compile(r"/s$|-"), "records"])
+    latency = page.locator(".chart", has_text="endpoint round-trip")
+    expect(latency.locator("polyline.series").first).to_be_visible(timeout=QUICK_MS)
+    expect(page.locator(".chart", has_text="records per second")).to_contain_text(TABLE)
+    screenshot(page, tmp_path, "pipeline")
+
+
+SCORED = "ws_scored"
+SCORED_ROWS = [  # TransactionID, isFraud, predicted_fraud, fraud_probability
+    (1, 1, 1, 0.91),
+    (2, 0, 1, 0.62),
+    (3, 0, 0, 0.12),
+    (4, 0, 0, 0.05),
+    (5, 1, 0, 0.35),
+]
+
+
+def test_evaluate_and_compare_draw_the_results(
+    page: Page, local_stack: Settings, tmp_path: Path
+) -> None:
+    create = new_cell(
+        page,
+        f"CREATE TABLE {SCORED} (TransactionID INT, isFraud INT, predicted_fraud INT, "
+        "fraud_probability DOUBLE);",
+    )
+    run(create, "COMPLETED")
+    produce(local_stack, SCORED_ROWS, SCORED)
+    page.click("#tabs button[data-panel=quality]")
+    page.fill("#evaluate-topic", SCORED)
+    page.click("#evaluate-form button")
+    matrix = page.locator("#quality-view table.confusion td.count")
+    expect(matrix).to_have_text(["2", "1", "1", "1"], timeout=QUICK_MS)  # tn fp / fn tp
+    expect(page.locator("#quality-view .chart svg")).to_have_count(2)  # a histogram per label
+    cloud = [
+        {
+            "TransactionID": t,
+            "isFraud": y,
+            "predicted_fraud": 1 if t == 3 else p,
+            "fraud_probability": s,
+        }
+        for t, y, p, s in SCORED_ROWS
+    ]
+    export = tmp_path / "cloud.json"
+    export.write_text(json.dumps([{"partition": 0, "key": None, "value": row} for row in cloud]))
+    page.fill("#compare-form input[name=local]", SCORED)
+    page.set_input_files("#compare-form input[name=cloud]", str(export))
+    page.click("#compare-form button")
+    expect(page.locator("#quality-view")).to_contain_text("agreement 80.00%", timeout=QUICK_MS)
+    expect(page.locator("#quality-view .charts-row .chart")).to_have_count(2)  # local, cloud
+    differ = page.locator("#quality-view table:not(.confusion) tbody tr")
+    expect(differ).to_have_count(1)
+    expect(differ.first.locator("td")).to_have_text(["3", "0", "1"])
+    screenshot(page, tmp_path, "compare")

@@ -1,9 +1,15 @@
 // ccflink's browser workspace: cells of SQL run through the engine's API, side panels over
-// the catalog, statements and topics. Plain DOM; the server does all the SQL work.
+// the catalog, statements and topics, the pipeline at a glance and evaluate / compare drawn as
+// SVG. Plain DOM; the server does all the SQL work and every number (monitor.py, results/):
+// this script only draws them.
 "use strict";
 
 const POLL_MS = 400;
 const STATEMENTS_REFRESH_MS = 3000;
+const PIPELINE_REFRESH_MS = 2000;
+const SAMPLES_KEPT = 90; // the pipeline's charts show the last samples (3 minutes)
+const COLORS = ["#2456d6", "#1d7a35", "#b3261e", "#8a5a00", "#7a3fb8", "#0f7c86"];
+const SVG = "http://www.w3.org/2000/svg";
 const DONE = new Set(["COMPLETED", "FAILED", "STOPPED"]);
 const cells = [];
 let panel = "tables";
@@ -258,6 +264,8 @@ const PANELS = {
     });
   },
   async topic() { return null; },
+  async pipeline() { await samplePipeline(); return null; },
+  async quality() { return null; },
 };
 
 async function showStatement(name) {
@@ -295,6 +303,203 @@ async function readTopic(event) {
   }
 }
 
+// --- charts (SVG) -------------------------------------------------------------------------
+
+function svg(tag, attrs = {}, ...children) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, value);
+  node.append(...children);
+  return node;
+}
+
+function short(value) {
+  if (value === null || value === undefined) return "-";
+  if (Math.abs(value) >= 1000) return value.toLocaleString("en", { maximumFractionDigits: 0 });
+  return value.toLocaleString("en", { maximumFractionDigits: Math.abs(value) < 10 ? 2 : 1 });
+}
+
+// A line chart over the last samples: one line per series (gaps where a value is unknown).
+function lineChart(title, series, unit = "") {
+  const width = 390, height = 96, left = 48, top = 6, bottom = 14;
+  const known = series.flatMap((s) => s.values.filter((v) => v !== null && v !== undefined));
+  const high = Math.max(...known, 0) || 1;
+  // Time runs right to left from "now": the newest sample at the right edge.
+  const x = (i, length) => width - 4 - ((length - 1 - i) * (width - left - 4)) / (SAMPLES_KEPT - 1);
+  const y = (v) => top + (1 - v / high) * (height - top - bottom);
+  const lines = series.map((s, n) => {
+    const runs = [[]];
+    s.values.forEach((v, i) => {
+      if (v === null || v === undefined) runs.push([]);
+      else runs[runs.length - 1].push(`${x(i, s.values.length).toFixed(1)},${y(v).toFixed(1)}`);
+    });
+    return runs.filter((r) => r.length).map((r) => svg(r.length === 1 ? "circle" : "polyline",
+      r.length === 1 ? { cx: r[0].split(",")[0], cy: r[0].split(",")[1], r: 2, fill: COLORS[n % COLORS.length], class: "series" }
+        : { points: r.join(" "), fill: "none", stroke: COLORS[n % COLORS.length], "stroke-width": 1.5, class: "series" }));
+  }).flat();
+  const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": title },
+    svg("line", { x1: left, x2: width - 4, y1: y(high), y2: y(high), class: "grid" }),
+    svg("line", { x1: left, x2: width - 4, y1: y(0), y2: y(0), class: "grid" }),
+    svg("text", { x: left - 4, y: y(high) + 4, "text-anchor": "end" }, short(high) + unit),
+    svg("text", { x: left - 4, y: y(0) + 3, "text-anchor": "end" }, "0"),
+    svg("text", { x: left, y: height - 2 }, `${SAMPLES_KEPT} samples ago`),
+    svg("text", { x: width - 4, y: height - 2, "text-anchor": "end" }, "now"),
+    ...lines);
+  const keys = series.map((s, n) => el("span", { class: "key" },
+    el("span", { class: "swatch", style: `background:${COLORS[n % COLORS.length]}` }),
+    `${s.name} ${short(s.values[s.values.length - 1])}${unit}`));
+  return el("div", { class: "chart" }, el("h4", {}, title, ...keys), chart);
+}
+
+// A histogram from the server's bins (edges, counts): one bar per bin.
+function histogramChart(title, bins, color) {
+  const width = 190, height = 90, left = 4, top = 6, bottom = 14;
+  const high = Math.max(...bins.counts, 1);
+  const step = (width - left * 2) / bins.counts.length;
+  const bars = bins.counts.map((n, i) => {
+    const h = (n / high) * (height - top - bottom);
+    return svg("rect", { x: (left + i * step + 0.5).toFixed(1), y: (height - bottom - h).toFixed(1),
+      width: (step - 1).toFixed(1), height: h.toFixed(1), fill: color, class: "bar" },
+    svg("title", {}, `${short(bins.edges[i])}–${short(bins.edges[i + 1])}: ${n}`));
+  });
+  const total = bins.counts.reduce((a, b) => a + b, 0);
+  const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": title },
+    svg("line", { x1: left, x2: width - left, y1: height - bottom, y2: height - bottom, class: "grid" }),
+    svg("text", { x: left, y: height - 2 }, short(bins.edges[0])),
+    svg("text", { x: width - left, y: height - 2, "text-anchor": "end" }, short(bins.edges[bins.edges.length - 1])),
+    ...bars);
+  const missing = bins.missing ? `, ${bins.missing} without a score` : "";
+  const key = `${total} rows, highest bin ${short(high)}${missing}`;
+  return el("div", { class: "chart" }, el("h4", {}, title), chart, el("div", { class: "meta" }, key));
+}
+
+// A confusion matrix: counts as the server gave them, shaded by size.
+function confusionTable(rowTitle, colTitle, rowLabels, colLabels, matrix) {
+  const high = Math.max(1, ...matrix.flat());
+  const head = el("tr", {}, el("th", {}, `${rowTitle} \\ ${colTitle}`), ...colLabels.map((c) => el("th", {}, String(c))));
+  const rows = rowLabels.map((r, i) => el("tr", {}, el("th", {}, String(r)), ...matrix[i].map((n) =>
+    el("td", { class: "count", style: `background: rgba(36, 86, 214, ${(0.08 + 0.6 * n / high).toFixed(2)})` }, n.toLocaleString("en")))));
+  return el("table", { class: "confusion" }, el("thead", {}, head), el("tbody", {}, ...rows));
+}
+
+// --- the pipeline at a glance -------------------------------------------------------------
+
+const pipelineSamples = [];
+let pipelineQuery = "";
+
+async function samplePipeline() {
+  const view = $("#pipeline-view");
+  let sample;
+  try {
+    sample = await api("GET", `/api/pipeline${pipelineQuery}`);
+  } catch (error) {
+    view.replaceChildren(el("div", { class: "errors" }, error.message));
+    return;
+  }
+  const last = pipelineSamples[pipelineSamples.length - 1];
+  if (!last || last.taken_at !== sample.taken_at) pipelineSamples.push(sample);
+  pipelineSamples.splice(0, pipelineSamples.length - SAMPLES_KEPT);
+  drawPipeline(view, sample);
+}
+
+function drawPipeline(view, sample) {
+  const samples = pipelineSamples;
+  const topics = sample.topics.map((t, n) => ({
+    name: t.short_name,
+    values: samples.map((s) => (s.topics[n] && s.topics[n].topic === t.topic ? s.topics[n].rate : null)),
+  }));
+  const rate = sample.flag_rate === null ? "-" : `${(100 * sample.flag_rate).toFixed(2)}%`;
+  const counts = table(["topic", "records", "rate", "what"], sample.topics.map((t) =>
+    [t.topic, short(t.total), t.rate === null ? "-" : `${short(t.rate)}/s`, t.what]));
+  counts.classList.add("topic-counts");
+  view.replaceChildren(
+    counts,
+    el("div", { class: "figures" },
+      el("b", {}, `${sample.flagged_as} rate ${rate}`),
+      `${sample.flagged.toLocaleString("en")} of ${sample.predictions_read.toLocaleString("en")} predictions read`),
+    lineChart("records per second", topics, "/s"),
+    lineChart(`${sample.flagged_as} rate`, [{ name: sample.predictions_topic, values: samples.map((s) => s.flag_rate === null ? null : 100 * s.flag_rate) }], "%"),
+    lineChart("endpoint round-trip (probe: GET /)", [
+      { name: "last", values: samples.map((s) => s.latency.error ? null : s.latency.last_ms) },
+      { name: "p95", values: samples.map((s) => s.latency.p95_ms) }], " ms"),
+    lineChart("errors", [{ name: "now", values: samples.map((s) => s.errors.length) }]),
+    el("div", { class: "figures" }, `statements: ${Object.entries(sample.statements).map(([k, n]) => `${n} ${k}`).join(", ") || "none"}; `
+      + `services: ${sample.services_total - sample.services_down.length}/${sample.services_total} healthy`),
+    sample.errors.length ? el("div", { class: "errors" }, sample.errors.join("\n")) : "");
+}
+
+function watchPipeline(event) {
+  event.preventDefault();
+  const params = new URLSearchParams();
+  $("#pipeline-topics").value.split(",").map((t) => t.trim()).filter(Boolean).forEach((t) => params.append("topic", t));
+  if ($("#pipeline-predictions").value.trim()) params.set("predictions_topic", $("#pipeline-predictions").value.trim());
+  if ($("#pipeline-flag").value.trim()) params.set("flag_column", $("#pipeline-flag").value.trim());
+  pipelineQuery = params.toString() ? `?${params}` : "";
+  pipelineSamples.length = 0;
+  samplePipeline();
+}
+
+// --- evaluate / compare -------------------------------------------------------------------
+
+function metricsLine(metrics) {
+  return el("div", { class: "figures" }, ...["Accuracy", "Precision", "Recall", "F1", "AUC"].map((name) =>
+    el("b", {}, `${name} ${metrics[name] === null ? "n/a" : metrics[name].toFixed(4)}`)));
+}
+
+function showEvaluation(data) {
+  const parts = [el("div", { class: "meta" }, `${data.rows.toLocaleString("en")} rows of ${data.topic}`)];
+  for (const [version, m] of Object.entries(data.metrics)) {
+    parts.push(el("h3", {}, version === "all" ? "Metrics" : `Version ${version}`), metricsLine(m),
+      confusionTable(`${data.label}`, `${data.prediction}`, [0, 1], [0, 1], [[m.tn, m.fp], [m.fn, m.tp]]),
+      el("div", { class: "meta" }, `${m.rows.toLocaleString("en")} rows evaluated, ${m.skipped} skipped (no 0/1 label or prediction)`));
+  }
+  const labels = Object.entries(data.scores);
+  parts.push(el("h3", {}, `${data.probability} by ${data.label}`),
+    el("div", { class: "charts-row" }, ...labels.map(([label, bins], n) =>
+      histogramChart(`${data.label} = ${label}`, bins, COLORS[n % COLORS.length]))));
+  $("#quality-view").replaceChildren(...parts);
+}
+
+function showComparison(data) {
+  const agreement = data.agreement === null ? "n/a" : `${(100 * data.agreement).toFixed(2)}%`;
+  const field = data.cloud_field === data.field ? data.field : `${data.field} = ${data.cloud_field}`;
+  const scoreDiffs = data.numeric.find((n) => n.field === data.probability);
+  const parts = [
+    el("div", { class: "figures" }, el("b", {}, `agreement ${agreement}`),
+      `${data.passed ? "passes" : "below"} ${data.min_agreement}; ${data.matched.toLocaleString("en")} keys matched, `
+      + `${data.only_local} only local, ${data.only_cloud} only in ${data.cloud_file}`),
+    el("div", { class: "meta" }, `compared ${field} on ${data.key}${data.field_reason ? ` (${data.field_reason})` : ""}`),
+    el("h3", {}, "Confusion: local vs cloud"),
+    confusionTable("local", "cloud", data.confusion.local_labels, data.confusion.cloud_labels, data.confusion.matrix),
+    el("h3", {}, `${data.probability}: local and cloud`),
+    el("div", { class: "charts-row" },
+      histogramChart(`local (${data.local_topic})`, data.scores.local, COLORS[0]),
+      histogramChart(`cloud (${data.cloud_file})`, data.scores.cloud, COLORS[1])),
+    el("h3", {}, `Rows that differ: ${data.mismatch_count.toLocaleString("en")}`),
+    table([data.key, `local ${data.field}`, `cloud ${data.cloud_field}`], data.mismatches.map((m) => [m.key, m.local, m.cloud])),
+  ];
+  if (scoreDiffs && scoreDiffs.largest.length) {
+    parts.push(el("h3", {}, `Largest ${data.probability} differences (${scoreDiffs.differing} rows differ)`),
+      table([data.key, "local", "cloud", "|difference|"], scoreDiffs.largest.map((d) => [d.key, d.local, d.cloud, d.abs_diff.toExponential(2)])));
+  }
+  $("#quality-view").replaceChildren(...parts);
+}
+
+async function runQuality(event, request, show) {
+  event.preventDefault();
+  const view = $("#quality-view");
+  view.replaceChildren(el("div", { class: "meta" }, "reading the topic…"));
+  try { show(await request()); } catch (error) { view.replaceChildren(el("div", { class: "errors" }, error.message)); }
+}
+
+async function postForm(path, form) {
+  const data = new FormData(form);
+  for (const [name, value] of [...data.entries()]) if (value === "") data.delete(name);
+  const response = await fetch(path, { method: "POST", body: data });
+  const body = await response.json();
+  if (!response.ok) throw new Error(body.error || `POST ${path}: ${response.status}`);
+  return body;
+}
+
 // --- start --------------------------------------------------------------------------------
 
 async function start() {
@@ -306,6 +511,11 @@ async function start() {
   $("#workspace-select").addEventListener("change", (e) => e.target.value && openWorkspace(e.target.value).catch((err) => say(err.message)));
   $("#open-file").addEventListener("change", (e) => e.target.files[0] && openFile(e.target.files[0]).catch((err) => say(err.message)));
   $("#topic-form").addEventListener("submit", readTopic);
+  $("#pipeline-form").addEventListener("submit", watchPipeline);
+  $("#evaluate-form").addEventListener("submit", (e) => runQuality(e,
+    () => api("POST", "/api/evaluate", { topic: $("#evaluate-topic").value.trim() }), showEvaluation));
+  $("#compare-form").addEventListener("submit", (e) => runQuality(e,
+    () => postForm("/api/compare", e.target), showComparison));
   for (const tab of document.querySelectorAll("#tabs button")) {
     tab.addEventListener("click", () => {
       panel = tab.dataset.panel;
@@ -315,6 +525,7 @@ async function start() {
     });
   }
   setInterval(() => { if (panel === "statements") refreshPanel(); }, STATEMENTS_REFRESH_MS);
+  setInterval(() => { if (panel === "pipeline") samplePipeline(); }, PIPELINE_REFRESH_MS);
   const wanted = new URLSearchParams(window.location.search).get("workspace");
   const names = await listWorkspaces(wanted);
   if (wanted || names.length) {
