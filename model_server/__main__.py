@@ -1,8 +1,9 @@
-"""`python -m model_server`: serve a scoring script under gunicorn, like an Azure ML deployment.
+"""`python -m model_server`: serve a scoring script, like an Azure ML deployment.
 
 The app is built inside each worker (no preload), so the script's `init()` runs once per worker
-process, as azureml-inference-server-http does. API keys can come from CCFLINK_MODEL_API_KEYS
-so they need not show up in `ps`; they are never logged.
+process, as azureml-inference-server-http does; `serve.py` says which HTTP server hosts it.
+API keys can come from CCFLINK_MODEL_API_KEYS so they need not show up in `ps`; they are never
+logged.
 """
 
 from __future__ import annotations
@@ -11,10 +12,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from flask import Flask
-from gunicorn.app.base import BaseApplication
-
-from model_server.server.app import create_app
+from model_server.serve import DEFAULT_SERVER, SERVERS, Hosted, Listen
 from model_server.server.config import (
     KEYS_ENV,
     MODEL_DIR_ENV,
@@ -24,34 +22,6 @@ from model_server.server.config import (
 )
 
 DEFAULT_ENTRY_SCRIPT = Path(__file__).with_name("score.py")
-
-
-class ModelServer(BaseApplication):
-    """gunicorn driven from Python: bind, workers and threads from our arguments only."""
-
-    def __init__(
-        self,
-        entry_script: Path,
-        model_dir: Path,
-        api_keys: list[str],
-        options: dict[str, object],
-        endpoint: EndpointSettings | None = None,
-    ) -> None:
-        self._entry_script = entry_script
-        self._model_dir = model_dir
-        self._api_keys = api_keys
-        self._options = options
-        self._endpoint = endpoint
-        super().__init__()
-
-    def load_config(self) -> None:
-        for key, value in self._options.items():
-            self.cfg.set(key, value)
-
-    def load(self) -> Flask:
-        return create_app(
-            self._entry_script, self._model_dir, self._api_keys, endpoint=self._endpoint
-        )
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -74,8 +44,16 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         help=f"accepted Bearer key (repeat for primary/secondary; or {KEYS_ENV}=k1,k2)",
     )
     parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--threads", type=int, default=8)
-    parser.add_argument("--timeout", type=int, default=60, help="gunicorn worker timeout, seconds")
+    parser.add_argument("--threads", type=int, default=1, help="requests at once per worker")
+    parser.add_argument(
+        "--server",
+        choices=sorted(SERVERS),
+        default=DEFAULT_SERVER,
+        help=f"the HTTP server hosting the app (default {DEFAULT_SERVER})",
+    )
+    parser.add_argument(
+        "--timeout", type=int, default=60, help="with --server gunicorn: worker timeout, seconds"
+    )
     parser.add_argument(
         "--endpoint-mode",
         action="store_true",
@@ -101,6 +79,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         parser.error(f"give at least one --api-key or set {KEYS_ENV}")
     if args.request_timeout_ms < 1 or args.max_concurrent_requests < 1:
         parser.error("--request-timeout-ms and --max-concurrent-requests must be positive")
+    if args.workers < 1 or args.threads < 1:
+        parser.error("--workers and --threads must be at least 1")
     return args
 
 
@@ -113,26 +93,19 @@ def endpoint_settings(args: argparse.Namespace) -> EndpointSettings | None:
     )
 
 
+def listen(args: argparse.Namespace, endpoint: EndpointSettings | None) -> Listen:
+    """Address and width; under --endpoint-mode one thread more than may be pending, so the
+    request past the limit is answered 429 instead of waiting in the server's queue."""
+    threads = args.threads if endpoint is None else max(args.threads, endpoint.max_pending + 1)
+    return Listen(args.host, args.port, args.workers, threads, args.timeout)
+
+
 def main(argv: list[str] | None = None) -> None:
     args = _parse(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     endpoint = endpoint_settings(args)
-    threads = args.threads
-    if endpoint is not None:
-        # One thread more than may be pending, so the one past the limit is answered 429
-        # instead of waiting in gunicorn's queue.
-        threads = max(threads, endpoint.max_pending + 1)
-    options: dict[str, object] = {
-        "bind": f"{args.host}:{args.port}",
-        "workers": args.workers,
-        "threads": threads,
-        "worker_class": "gthread",
-        "timeout": args.timeout,
-        "preload_app": False,
-    }
-    ModelServer(
-        args.entry_script.resolve(), args.model_dir.resolve(), args.api_key, options, endpoint
-    ).run()
+    hosted = Hosted(args.entry_script.resolve(), args.model_dir.resolve(), args.api_key, endpoint)
+    SERVERS[args.server](hosted, listen(args, endpoint))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Train the fraud model into AZUREML_MODEL_DIR once (as `make up` does, on 20,000 synthetic
-# transactions with seed 7), then serve the scoring script on 0.0.0.0:5001 under gunicorn.
+# transactions with seed 7), then serve the scoring script on 0.0.0.0:5001 (under granian;
+# `--server gunicorn` picks gunicorn).
 # Bearer keys come from CCFLINK_MODEL_API_KEYS (comma-separated), never from the command line.
 set -euo pipefail
 : "${CCFLINK_MODEL_API_KEYS:?set CCFLINK_MODEL_API_KEYS to the endpoint Bearer key}"
