@@ -1,9 +1,10 @@
-"""One scoring job's figures: rows/s from its output's record timestamps, and the CPU the
-TaskManager (JVM and Python workers) and the model server used from its first output record
-to its last (by their timestamps, which Flink's Kafka sink sets when it sends)."""
+"""One scoring job's figures: rows/s and the CPU the TaskManager (JVM and Python workers) and
+the model server used, from the job's first request (the model server getting busy) to its
+last output record (its timestamp, which Flink's Kafka sink sets when it sends)."""
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass
 
@@ -22,16 +23,21 @@ class ModeFigures:
 
     mode: str
     scored: int
-    rate: float  # scored rows/s, first to last output record
+    rate: float  # scored rows/s, from the first request to the last output record
     taskmanager_ms: float  # CPU ms per scored row, the TaskManager's JVM and Python workers
     python_ms: float  # of which its Python workers
     model_server_ms: float
     requests: float  # what the function's own counter says it sent (nan: no metrics)
 
 
+# The model server is idle until the job's first request: CPU seconds in one half-second
+# sample above this say scoring began.
+SCORING_BEGAN_CPU = 0.02
+MODEL_SERVER_PROCESS = f"{MODEL_SERVER} (Python)"
+
+
 class CpuSamples(_Sampler):
-    """The stack's CPU seconds so far, with the wall time, every half second: the readings
-    around the first and last output record's timestamps bound the job's scoring."""
+    """The stack's CPU seconds so far, with the wall time, every half second."""
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(0.5, "cpu-samples")
@@ -41,28 +47,36 @@ class CpuSamples(_Sampler):
     def sample(self) -> None:
         self.samples.append((time.time() * 1000, cpu_seconds(self.settings)))
 
-    def between(self, first_ms: float, last_ms: float) -> dict[str, float]:
-        """CPU used from the last reading before `first_ms` to the first after `last_ms`."""
-        before = [s for t, s in self.samples if t <= first_ms] or [self.samples[0][1]]
-        after = [s for t, s in self.samples if t >= last_ms] or [self.samples[-1][1]]
-        return cpu_used(before[-1], after[0])
+    def scoring_began(self) -> int:
+        """The index of the last reading before the model server got busy: the job's first
+        requests. Its first output can come much later (a bundle is sent when it closes)."""
+        for index, ((_, before), (_, after)) in enumerate(itertools.pairwise(self.samples)):
+            used = after.get(MODEL_SERVER_PROCESS, 0.0) - before.get(MODEL_SERVER_PROCESS, 0.0)
+            if used > SCORING_BEGAN_CPU:
+                return index
+        raise RuntimeError("the model server never got busy: no request was sent")
+
+    def after(self, last_ms: float) -> int:
+        """The index of the first reading at or after `last_ms` (the last reading if none)."""
+        return next((i for i, (t, _) in enumerate(self.samples) if t >= last_ms), -1)
 
 
 def measure(
     settings: Settings, mode: str, output: str, expected: int, decode: AvroDecoder
 ) -> tuple[int, float, dict[str, float]]:
-    """Wait for `expected` rows in `output`; (rows scored, rows/s, CPU seconds by process)."""
+    """Wait for `expected` rows in `output`; (rows scored, rows/s, CPU seconds by process),
+    from the job's first request to its last output record."""
     topic = Topic(settings, output)
     with CpuSamples(settings) as cpu:
         wait_for_records(topic, expected)
         cpu.sample()
     scored = first_timestamps(topic.read(), decode, "value")
     topic.close()
-    if len(scored) < 2:
+    if not scored:
         raise RuntimeError(f"{mode}: no rows reached {output}; see the TaskManager's log")
-    first, last = min(scored.values()), max(scored.values())
-    rate = (len(scored) - 1) / max((last - first) / 1000, 1e-3)
-    return len(scored), rate, cpu.between(first, last)
+    began, ended = cpu.samples[cpu.scoring_began()], cpu.samples[cpu.after(max(scored.values()))]
+    rate = len(scored) / max((ended[0] - began[0]) / 1000, 1e-3)
+    return len(scored), rate, cpu_used(began[1], ended[1])
 
 
 def figures(
@@ -80,6 +94,6 @@ def figures(
         rate=rate,
         taskmanager_ms=per_row(jvm, python),
         python_ms=per_row(python),
-        model_server_ms=per_row(f"{MODEL_SERVER} (Python)"),
+        model_server_ms=per_row(MODEL_SERVER_PROCESS),
         requests=requests,
     )
