@@ -113,6 +113,7 @@ bench: setup quix-venv
 	@$(PY) -m benchmarks.quix_pipeline
 	@$(PY) -m benchmarks.produce_throughput
 	@$(PY) -m benchmarks.commit_latency
+	@$(PY) -m benchmarks.endpoint_vs_azmlinfsrv
 
 # The Quix Streams pipeline the benchmark compares with runs in a venv of its own: quixstreams
 # 3.28.1 needs confluent-kafka < 2.13, ccflink pins 2.16.1.
