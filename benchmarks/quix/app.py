@@ -119,7 +119,7 @@ def build(config: Config) -> Application:
     )
     # Created by the benchmark, stamped by the broker on arrival (LogAppendTime).
     predictions = app.topic(config.output_topic, value_serializer="json", key_serializer="str")
-    join = FlinkLeftIntervalJoin(Watermark(config.partitions))
+    join = FlinkLeftIntervalJoin(Watermark(config.partitions), config.partitions)
     scored = join.join(transactions, identities).apply(with_time_features).apply(Scorer(config))
     scored.to_topic(predictions, key=lambda row: str(row["TransactionID"]))
     return app

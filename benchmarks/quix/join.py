@@ -6,6 +6,13 @@ transaction joined as soon as its identity row is there, and unmatched only once
 row can come any more: when the watermark passes the end of its window. This join does the
 same with Quix's state stores (both sides kept per TransactionID, as Quix's joins keep them)
 and a timer per transaction at T + 60 s, fired by a watermark computed as Flink computes it.
+
+The two topics are not co-partitioned as Quix means it: each table's Kafka key is Avro with
+its own schema id, so one TransactionID's key bytes, and so its partition, differ between
+them (Flink shuffles by the decoded TransactionID instead). Quix's own joins would miss most
+matches. This join looks a TransactionID up in every partition's store of the other side:
+right while one process holds every partition, as here; an application scaled out would
+have to repartition both topics first (`group_by`, one more Kafka round trip per record).
 """
 
 from __future__ import annotations
@@ -30,9 +37,10 @@ class FlinkLeftIntervalJoin(Join):
     """Transactions LEFT JOIN identities on TransactionID, identity time within a minute of
     the transaction's either way, unmatched transactions emitted on the watermark."""
 
-    def __init__(self, watermark: Watermark, window_ms: int = WINDOW_MS) -> None:
+    def __init__(self, watermark: Watermark, partitions: int, window_ms: int = WINDOW_MS) -> None:
         super().__init__(how="left", on_merge=joined, grace_ms=7 * 24 * 3600 * 1000)
         self._watermark = watermark
+        self._partitions = range(partitions)
         self._window_ms = window_ms
         self._timers: list[tuple[int, int]] = []  # (fire at, partition), earliest first
         self._swept: dict[int, int] = {}  # partition -> end of the last sweep
@@ -50,18 +58,14 @@ class FlinkLeftIntervalJoin(Join):
             self._store(left).set_for_timestamp(timestamp, [timestamp, value], PENDING)
             partition = message_context().partition
             heapq.heappush(self._timers, (timestamp + window, partition))
-            matches = self._store(right).get_interval(
-                timestamp - window, timestamp + window + 1, prefix
-            )
+            matches = self._around(right, timestamp, prefix)
             rows = [joined(value, identity) for identity in matches]
             return rows + self._fire(left, right, message_context().topic, timestamp)
 
         def on_identity(value: Row, _key: Any, timestamp: int, _headers: Any) -> list[Row]:
             prefix = _prefix(value)
             self._store(right).set_for_timestamp(timestamp, value, prefix)
-            matches = self._store(left).get_interval(
-                timestamp - window, timestamp + window + 1, prefix
-            )
+            matches = self._around(left, timestamp, prefix)
             rows = [joined(transaction, value) for transaction in matches]
             return rows + self._fire(left, right, message_context().topic, timestamp)
 
@@ -82,6 +86,16 @@ class FlinkLeftIntervalJoin(Join):
             ),
         )
 
+    def _around(self, sdf: StreamingDataFrame, timestamp: int, prefix: bytes) -> list[Row]:
+        """The side's rows of one TransactionID within a minute of `timestamp`, whichever
+        partition holds them."""
+        start, end = timestamp - self._window_ms, timestamp + self._window_ms + 1
+        return [
+            row
+            for partition in self._partitions
+            for row in self._store(sdf, partition).get_interval(start, end, prefix)
+        ]
+
     def _fire(
         self, left: StreamingDataFrame, right: StreamingDataFrame, topic: str, timestamp: int
     ) -> list[Row]:
@@ -99,10 +113,8 @@ class FlinkLeftIntervalJoin(Join):
                 continue
             self._swept[partition] = end
             transactions = self._store(left, partition)
-            identities = self._store(right, partition)
             for moment, transaction in transactions.get_interval(0, end, PENDING):
-                window = (moment - self._window_ms, moment + self._window_ms + 1)
-                if not identities.get_interval(*window, _prefix(transaction)):
+                if not self._around(right, moment, _prefix(transaction)):
                     rows.append(joined(transaction, None))
             transactions.delete_interval(0, end, PENDING)
         return rows
