@@ -109,8 +109,9 @@ def test_each_server_answers_on_one_kept_connection(server: str, tmp_path: Path)
         first_socket = connection.sock
         assert (status, body) == (200, b'["\\"one\\""]') and request_id
         assert _post(connection, b'"two"')[:2] == (200, b'["\\"two\\""]')
+        assert connection.sock is first_socket  # the same connection for both
+        # a refused request's body is never read: granian may then close the connection
         assert _post(connection, b"{}", key="wrong")[0] == 401
-        assert connection.sock is first_socket  # the same connection throughout
         # refused from Content-Length alone, before a byte of the body is read
         connection.putrequest("POST", "/score")
         connection.putheader("Authorization", f"Bearer {KEY}")
