@@ -9,6 +9,7 @@ import time
 import pytest
 from confluent_kafka import Producer
 
+from emulator import stack
 from emulator.catalog import Catalog
 from emulator.cli.top import run_top
 from emulator.config import Settings
@@ -56,7 +57,7 @@ def test_one_sample_counts_produced_records_and_their_rate(local_stack: Settings
     assert second.topics[TOPIC].total == 8
     assert second.topics[TOPIC].rate == pytest.approx(3 / second.interval)
     assert second.latency.samples == 2 and second.latency.p95_ms is not None
-    assert second.services_total == 6 and second.services_down == []
+    assert second.services_total == len(stack.SERVICE_NAMES) and second.services_down == []
 
 
 def test_top_writes_one_line_per_interval_when_not_a_terminal(local_stack: Settings):
