@@ -16,6 +16,10 @@ SQL_OPTION_KEYS = {
     "sql.tables.scan.idle-timeout": "table.exec.source.idle-timeout",
 }
 STATEMENT_NAME_OPTION = "client.statement-name"
+# PyFlink's thread mode needs the workers' packages on `python.pythonpath`, which the cluster
+# does not set: its jobs fail with "No module named 'pemja'" and restart without end.
+PYTHON_EXECUTION_MODE = "python.execution-mode"
+SUPPORTED_EXECUTION_MODES = {"process"}
 
 
 def set_option(context: Context, statement: SetOption, _name: str) -> StatementResult:
@@ -38,6 +42,12 @@ def _apply(context: Context, statement: SetOption) -> StatementResult:
             context.define(table, replace=True)
         return StatementResult("SET", f"{statement.key} = {statement.value}")
     key = SQL_OPTION_KEYS.get(statement.key, statement.key)
+    if key == PYTHON_EXECUTION_MODE and statement.value not in SUPPORTED_EXECUTION_MODES:
+        raise DialectError(
+            f"option {key!r} = {statement.value!r} is not supported here: ML_PREDICT runs in "
+            "PyFlink's process mode (BENCHMARKS.md, \"ML_PREDICT's Python function\", measures "
+            "the others); remove the SET"
+        )
     if key.startswith("sql."):
         raise DialectError(f"option {statement.key!r} is not emulated")
     context.flink.set(key, statement.value)
