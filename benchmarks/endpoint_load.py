@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 
 import psutil
 
+from benchmarks.stack_probes import tree_cpu_seconds
+
 
 @dataclass(frozen=True)
 class Answer:
@@ -49,19 +51,6 @@ class LoadResult:
     def per_cpu_second(self) -> float:
         """Requests per CPU second of the server: the figure the comparison's goal is in."""
         return self.requests / self.cpu_seconds
-
-
-def server_cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of `pid` and every live process under it."""
-    root = psutil.Process(pid)
-    total = 0.0
-    for process in [root, *root.children(recursive=True)]:
-        try:
-            times = process.cpu_times()
-        except psutil.NoSuchProcess:
-            continue
-        total += times.user + times.system
-    return total
 
 
 class Client:
@@ -126,7 +115,7 @@ def drive(
         )
         for number in range(connections)
     ]
-    cpu_before = server_cpu_seconds(pid)
+    cpu_before = tree_cpu_seconds(psutil.Process(pid))
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -135,7 +124,7 @@ def drive(
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - started
-    cpu = server_cpu_seconds(pid) - cpu_before
+    cpu = tree_cpu_seconds(psutil.Process(pid)) - cpu_before
     return LoadResult(
         requests=sum(c[0] for c in counts),
         failed=sum(c[1] for c in counts),

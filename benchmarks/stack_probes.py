@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Self
 
+import psutil
 import requests
 
 from emulator import stack
@@ -65,6 +66,18 @@ def _stack_processes(settings: Settings) -> list[tuple[int, str, str, list[str]]
             command = stat[stat.index("(") + 1 : stat.rindex(")")]
             found.append((int(entry.name), service, command, fields))
     return found
+
+
+def tree_cpu_seconds(root: psutil.Process) -> float:
+    """User + system CPU seconds of `root` and every live process under it."""
+    total = 0.0
+    for process in [root, *root.children(recursive=True)]:
+        try:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
 
 
 def cpu_seconds(settings: Settings) -> dict[str, float]:

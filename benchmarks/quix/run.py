@@ -15,7 +15,7 @@ from pathlib import Path
 import psutil
 
 from benchmarks.end_to_end.scoring import MODEL
-from benchmarks.stack_probes import cpu_seconds, cpu_used, machine_seconds
+from benchmarks.stack_probes import cpu_seconds, cpu_used, machine_seconds, tree_cpu_seconds
 from benchmarks.topics import Topic, wait_for_records
 from emulator.catalog import Catalog
 from emulator.config import PROJECT_ROOT, Settings
@@ -67,19 +67,9 @@ class _Readings:
         self.first: tuple[dict[str, float], dict[str, float], int] | None = None
         self.last: tuple[dict[str, float], dict[str, float], int] | None = None
 
-    def _quix_seconds(self) -> float:
-        total = 0.0
-        for process in [self._process, *self._process.children(recursive=True)]:
-            try:
-                times = process.cpu_times()
-            except psutil.NoSuchProcess:
-                continue
-            total += times.user + times.system
-        return total
-
     def mark(self, count: int) -> None:
         reading = (
-            {**cpu_seconds(self._settings), QUIX_PROCESS: self._quix_seconds()},
+            {**cpu_seconds(self._settings), QUIX_PROCESS: tree_cpu_seconds(self._process)},
             machine_seconds(),
             count,
         )
