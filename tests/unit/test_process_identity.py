@@ -87,17 +87,23 @@ def test_a_pid_file_of_the_old_format_still_stops_a_service_the_old_code_started
     assert gone(old.pid)
 
 
-def test_a_reused_pid_is_a_dead_service_that_up_starts_and_down_does_not_signal(
-    settings: Settings, unrelated: subprocess.Popen
-) -> None:
+def service_whose_pid_went_to(settings: Settings, unrelated: subprocess.Popen) -> ManagedProcess:
+    """A service started and killed, its pid then handed by the kernel to another program:
+    the pid file now names that program."""
     process = ManagedProcess("model-server", settings)
     process.start(["sleep", "300"])
     started = process.pid()
     assert started is not None and process.is_running()
     record = process.pid_file.read_text()
     kill_and_reap(started)
-    # The kernel hands the dead service's pid to another program: the pid file now names it.
     process.pid_file.write_text(record.replace(str(started), str(unrelated.pid)))
+    return process
+
+
+def test_a_reused_pid_is_a_dead_service_that_up_starts_and_down_does_not_signal(
+    settings: Settings, unrelated: subprocess.Popen
+) -> None:
+    process = service_whose_pid_went_to(settings, unrelated)
     assert process.pid() == unrelated.pid
     assert not process.is_running()
     assert process.stop() is False
@@ -107,13 +113,7 @@ def test_a_reused_pid_is_a_dead_service_that_up_starts_and_down_does_not_signal(
 def test_a_reused_pid_does_not_make_start_skip_the_service(
     settings: Settings, unrelated: subprocess.Popen
 ) -> None:
-    process = ManagedProcess("model-server", settings)
-    process.start(["sleep", "300"])
-    started = process.pid()
-    assert started is not None
-    record = process.pid_file.read_text()
-    kill_and_reap(started)
-    process.pid_file.write_text(record.replace(str(started), str(unrelated.pid)))
+    process = service_whose_pid_went_to(settings, unrelated)
     process.start(["sleep", "300"])
     assert process.pid() not in (None, unrelated.pid) and process.is_running()
     assert process.stop() is True

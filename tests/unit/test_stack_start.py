@@ -108,16 +108,17 @@ def test_a_failed_workspace_start_stops_what_this_up_started(
     assert stopped[-6:] == list(reversed(stack.SERVICE_NAMES[:-1]))
 
 
+def broken_model_server(_settings: Settings, *_say: object) -> None:
+    raise ServiceError("model-server exited while starting")
+
+
 def test_a_failed_start_stops_what_it_started_and_raises_its_error(
     settings: Settings,
     started: list[str],
     stopped: list[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def broken(_settings: Settings, *_say) -> None:
-        raise ServiceError("model-server exited while starting")
-
-    monkeypatch.setattr(model_endpoint, "start", broken)
+    monkeypatch.setattr(model_endpoint, "start", broken_model_server)
     monkeypatch.setattr(cluster, "start", lambda _settings: started.append("flink"))
     monkeypatch.setattr(broker, "start", lambda _settings: started.append("kafka"))
     with pytest.raises(ServiceError, match="model-server exited"):
@@ -133,11 +134,8 @@ def test_a_failed_start_leaves_running_what_was_healthy_before_it(
     stopped: list[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def broken(_settings: Settings, *_say) -> None:
-        raise ServiceError("model-server exited while starting")
-
     running_before(monkeypatch, broker.NAME, schema_registry.NAME)
-    monkeypatch.setattr(model_endpoint, "start", broken)
+    monkeypatch.setattr(model_endpoint, "start", broken_model_server)
     monkeypatch.setattr(cluster, "start", lambda _settings: started.append("flink"))
     monkeypatch.setattr(broker, "start", lambda _settings: started.append("kafka"))
     with pytest.raises(ServiceError, match="model-server exited"):
