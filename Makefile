@@ -7,6 +7,8 @@ JARS_DIR ?= $(CURDIR)/.ccflink/jars
 CCFLINK := $(VENV)/bin/ccflink
 PLAIN_AUTH := emulator/kafka/plain-auth
 PLAIN_AUTH_JAR := $(JARS_DIR)/kafka/ccflink-plain-auth.jar
+AZUREML_PROVIDER := emulator/flink/azureml-provider
+AZUREML_PROVIDER_JAR := $(JARS_DIR)/flink/ccflink-azureml-provider.jar
 
 .PHONY: help setup check-tools chromium up down up-docker down-docker check-docker status test test-unit lint format bench reliability lock clean
 
@@ -27,7 +29,7 @@ check-tools:
 	@command -v mvn >/dev/null || { echo "Maven is missing. Install it: apt-get install maven, then run make again."; exit 1; }
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is missing. Install Python 3.11 (or run: make PYTHON=/path/to/python3.11)."; exit 1; }
 
-setup: check-tools $(VENV)/.installed $(JARS_DIR)/.fetched $(PLAIN_AUTH_JAR) chromium
+setup: check-tools $(VENV)/.installed $(JARS_DIR)/.fetched $(PLAIN_AUTH_JAR) $(AZUREML_PROVIDER_JAR) chromium
 
 # Debian's chromium: the browser the workspace's tests drive headless (Playwright launches it;
 # browsers cannot be downloaded here). Installed as root; otherwise said, and those tests skip.
@@ -57,6 +59,13 @@ $(JARS_DIR)/.fetched: pom.xml
 $(PLAIN_AUTH_JAR): $(PLAIN_AUTH)/pom.xml $(shell find $(PLAIN_AUTH)/src -name '*.java')
 	@echo "==> The broker's SASL/PLAIN API-key check ($(PLAIN_AUTH)) into $(@D)"
 	@mvn -q -B -f $(PLAIN_AUTH)/pom.xml package -Djars.dir=$(abspath $(JARS_DIR))
+	@touch $@
+
+# The JVM-side `azureml` model provider prototype for Flink's own ML_PREDICT (issue 14); its
+# Java tests run in `make test`, not here.
+$(AZUREML_PROVIDER_JAR): $(AZUREML_PROVIDER)/pom.xml $(shell find $(AZUREML_PROVIDER)/src/main -type f)
+	@echo "==> The JVM azureml model provider ($(AZUREML_PROVIDER)) into $(@D)"
+	@mvn -q -B -f $(AZUREML_PROVIDER)/pom.xml package -DskipTests -Djars.dir=$(abspath $(JARS_DIR))
 	@touch $@
 
 # make up UNTIL_COMPLETE=1: once the replay is in, drain the join so every transaction is scored.
@@ -89,6 +98,8 @@ status: setup
 # the fault drills (about 10 min on a stack of their own; beside the suite, the two shared the
 # two cores and took longer than one after the other).
 test: setup
+	@echo "==> the JVM azureml model provider's Java tests ($(AZUREML_PROVIDER))"
+	@mvn -q -B -f $(AZUREML_PROVIDER)/pom.xml test -Djars.dir=$(abspath $(JARS_DIR))
 	@$(PY) -m pytest tests --ignore=tests/faults
 	@echo "==> the example suite (examples/), with the ccflink pytest plugin's own stack"
 	@$(PY) -m pytest examples
