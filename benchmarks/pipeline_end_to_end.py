@@ -77,6 +77,13 @@ def main(argv: list[str] | None = None) -> None:
         help="steady load, transactions/s (default: half the measured rate, at most 2,500/s)",
     )
     parser.add_argument("--onnx-rows", type=int, default=50_000, help="rows for the ONNX limit")
+    parser.add_argument(
+        "--profile-jvm",
+        type=Path,
+        metavar="DIR",
+        help="record the TaskManager JVM with JFR during each throughput run (DIR/MODE/"
+        "taskmanager.jfr) and print its top frames per kind of thread",
+    )
     parser.add_argument("--report", type=Path, default=report.BENCHMARKS_FILE)
     parser.add_argument("--no-report", action="store_true", help="print only")
     args = parser.parse_args(argv)
@@ -86,7 +93,12 @@ def main(argv: list[str] | None = None) -> None:
     for mode in modes:
         rows = args.rows if mode == "batched" else args.faithful_rows or min(args.rows, 20_000)
         options = Options(
-            rows, args.ml_batch_size, args.latency_seconds, args.latency_rate, args.onnx_rows
+            rows,
+            args.ml_batch_size,
+            args.latency_seconds,
+            args.latency_rate,
+            args.onnx_rows,
+            args.profile_jvm,
         )
         text = render(run_mode(mode, options), command, machine)
         print(text, flush=True)

@@ -95,7 +95,7 @@ def cpu_seconds(settings: Settings) -> dict[str, float]:
 _THREAD = re.compile(r'^"(?P<name>[^"]+)".*? cpu=(?P<ms>[\d.]+)ms', re.MULTILINE)
 
 
-def _thread_group(name: str) -> str:
+def thread_group(name: str) -> str:
     """A JVM thread's name without subtask, operator ids and numbering, so threads doing the
     same work add up: `Source: transactions[1] -> Calc[2] (1/1)#0` -> `Source: transactions
     -> Calc`; a sink chain ends at its table."""
@@ -103,23 +103,29 @@ def _thread_group(name: str) -> str:
     return re.sub(r"[-#]?\d+$", "", name).strip()
 
 
-def taskmanager_threads(settings: Settings) -> dict[str, float]:
-    """CPU seconds per kind of thread in the TaskManager's JVM, from `jcmd PID Thread.print`
-    (empty without a JDK's jcmd): which task, fetcher, Kafka client or JIT/GC thread works."""
-    jcmd = shutil.which("jcmd")
+def taskmanager_pid(settings: Settings) -> int | None:
+    """The TaskManager's JVM (its service's session also holds bash, tee, Python workers)."""
     pids = [
         pid
         for pid, service, command, _ in _stack_processes(settings)
         if service == TASKMANAGER and command == "java"
     ]
-    if jcmd is None or not pids:
+    return pids[0] if pids else None
+
+
+def taskmanager_threads(settings: Settings) -> dict[str, float]:
+    """CPU seconds per kind of thread in the TaskManager's JVM, from `jcmd PID Thread.print`
+    (empty without a JDK's jcmd): which task, fetcher, Kafka client or JIT/GC thread works."""
+    jcmd = shutil.which("jcmd")
+    pid = taskmanager_pid(settings)
+    if jcmd is None or pid is None:
         return {}
     result = subprocess.run(
-        [jcmd, str(pids[0]), "Thread.print"], capture_output=True, text=True, timeout=60
+        [jcmd, str(pid), "Thread.print"], capture_output=True, text=True, timeout=60
     )
     totals: dict[str, float] = {}
     for match in _THREAD.finditer(result.stdout):
-        group = _thread_group(match["name"])
+        group = thread_group(match["name"])
         totals[group] = totals.get(group, 0.0) + float(match["ms"]) / 1000
     return totals
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.end_to_end.figures import ModeResult, Startup
+from benchmarks.end_to_end.jvm_profile import JvmProfile
 from benchmarks.end_to_end.latency import measure_latency, steady_copy, steady_rate
 from benchmarks.end_to_end.progress import say
 from benchmarks.end_to_end.scoring import model_calls, onnx_rows_per_second, probe_endpoint
@@ -31,6 +32,7 @@ class Options:
     latency_seconds: float
     latency_rate: float | None
     onnx_rows: int
+    profile_dir: Path | None = None  # a JFR profile of the TaskManager's throughput run there
 
 
 def measure_mode(
@@ -47,7 +49,9 @@ def measure_mode(
     batch_size = options.batch_size if mode == "batched" else 1
     decode = AvroDecoder.of_registry(registry_client(settings.schema_registry_url))
     say(f"==> {mode}: throughput, {options.rows:,} transactions at full speed")
-    run = measure_throughput(settings, data.transaction_path.parent, decode)
+    profile_dir = options.profile_dir / mode if options.profile_dir else None
+    with JvmProfile(settings, profile_dir):
+        run = measure_throughput(settings, data.transaction_path.parent, decode)
     failures = [f"{f} (during the throughput run)" for f in failed_statements(settings)]
     calls = model_calls(settings)
     features = Topic(settings, "transactions_features")
