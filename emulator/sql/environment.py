@@ -21,6 +21,7 @@ from emulator.config import Settings
 from emulator.dialect.statements import ColumnDef
 from emulator.dialect.text import quote_identifier
 from emulator.flink.cluster import connector_jars, job_settings
+from emulator.flink.rest import FlinkRest
 
 # Python functions must run in the TaskManager's own Python workers, not inside this client
 # (PyFlink's "loopback" mode), or every job dies when the submitting process exits.
@@ -158,6 +159,17 @@ class FlinkEnvironment:
         self.set("pipeline.name", name)
         self.set("parallelism.default", str(parallelism))
         return self.t_env.execute_sql(sql)
+
+    def cancel_job(self, job_id: str) -> None:
+        """Cancel a job through Flink's REST API, not through this session's py4j gateway.
+
+        Calcite keeps its metadata providers per Java thread, set on the thread that planned
+        first; a py4j call made while a reader thread holds that connection opens another one
+        on a fresh Java thread, and planning on it later fails with Flink's
+        `NullPointerException: metadataHandlerProvider` (FLINK-23020). Cancelling over REST
+        makes no such call.
+        """
+        FlinkRest(self.settings.flink_rest_url).cancel(job_id)
 
     def start_query(self, name: str, sql: str, parallelism: int) -> Any:
         """Submit a SELECT whose rows come back to this client; its TableResult.

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
 from emulator.dialect.text import quote_identifier
 from emulator.sql.environment import FlinkEnvironment
@@ -164,6 +165,25 @@ def returnable(flink: FlinkEnvironment, query: str) -> str:
     return f"SELECT {columns} FROM ({query})"
 
 
+def _stop_reading(
+    flink: FlinkEnvironment, job_id: str | None, iterator: Any, reader: threading.Thread
+) -> None:
+    """End the reader: cancel the job over REST and let the reader close its iterator.
+
+    Without a job id, or when the reader does not end in time, the iterator is closed from
+    here (closing it cancels the job), as the last resort.
+    """
+    if reader.is_alive() and job_id is not None:
+        # A job that finished or failed has nothing left to cancel.
+        with contextlib.suppress(Exception):
+            flink.cancel_job(job_id)
+        reader.join(timeout=10)
+    if reader.is_alive():
+        with contextlib.suppress(Exception):
+            iterator.close()
+        reader.join(timeout=10)
+
+
 def run_query(
     flink: FlinkEnvironment, text: str, name: str, limits: SelectLimits, parallelism: int
 ) -> StatementResult:
@@ -172,8 +192,9 @@ def run_query(
     client = result.get_job_client()
     job_id = str(client.get_job_id()) if client is not None else None
     table = ResultTable(list(result.get_resolved_schema().get_column_names()))
-    # collect()'s hasNext() blocks inside the JVM; closing the iterator cancels the job and
-    # ends the reader.
+    # collect()'s hasNext() blocks inside the JVM. Only the reader thread touches the iterator:
+    # to stop, this thread cancels the job over REST (`FlinkEnvironment.cancel_job` says why
+    # not through py4j), the reader's hasNext() then returns or fails, and the reader closes it.
     iterator = result.collect()
     changes: queue.Queue = queue.Queue()
     done = threading.Event()
@@ -188,6 +209,8 @@ def run_query(
             if not done.is_set():
                 changes.put(error)
         finally:
+            with contextlib.suppress(Exception):
+                iterator.close()
             changes.put(_END)
 
     reader = threading.Thread(target=read, name=f"select-{name}", daemon=True)
@@ -231,10 +254,7 @@ def run_query(
         stopped = "interrupted"
     finally:
         done.set()
-        # A finished or failed job has nothing left to cancel.
-        with contextlib.suppress(Exception):
-            iterator.close()
-        reader.join(timeout=10)
+        _stop_reading(flink, job_id, iterator, reader)
     selected = StatementResult(
         "SELECT",
         "",

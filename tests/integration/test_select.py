@@ -3,6 +3,7 @@ the job is cancelled once reading stops, and a script with a SELECT does not han
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import date, datetime
 from datetime import time as dt_time
@@ -70,6 +71,32 @@ def test_select_returns_the_rows_and_cancels_its_job(
     assert result.job_id is not None
     rest = FlinkRest(local_stack.flink_rest_url)
     assert wait_for_state(rest, result.job_id, {"CANCELED"}) == "CANCELED"
+
+
+def test_queries_plan_after_selects_stopped_while_reading(session: Session, clicks: None) -> None:
+    """Reading stopped while collect()'s hasNext() waits (as the workspace's Stop, from a worker
+    thread): each next query still plans. A py4j call made beside the waiting reader used to
+    move planning onto a fresh Java thread, where Flink failed with `NullPointerException:
+    metadataHandlerProvider`."""
+    outcomes: list[object] = []
+
+    def rounds() -> None:
+        try:
+            for _ in range(4):
+                # One row, then the reader waits in hasNext() for rows that never come.
+                stopped = session.select("SELECT k, n FROM select_clicks;", max_rows=1)
+                assert stopped.query.stopped == "limit"
+                counted = session.select(
+                    "SELECT COUNT(*) AS c FROM (VALUES (1), (2)) AS t(x);", max_rows=None
+                )
+                outcomes.append(counted.rows)
+        except Exception as error:  # the assertion below shows it
+            outcomes.append(error)
+
+    worker = threading.Thread(target=rounds, name="workspace-like-worker")
+    worker.start()
+    worker.join(timeout=300)
+    assert outcomes == [[(2,)]] * 4
 
 
 def test_aggregate_applies_the_changelog_to_final_counts(session: Session, clicks: None) -> None:
