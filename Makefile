@@ -122,6 +122,7 @@ format: setup
 bench: setup quix-venv
 	@$(PY) -m benchmarks.pipeline_end_to_end
 	@$(PY) -m benchmarks.quix_pipeline
+	@$(PY) -m benchmarks.plain_flink_pipeline
 	@$(PY) -m benchmarks.produce_throughput
 	@$(PY) -m benchmarks.commit_latency
 	@$(PY) -m benchmarks.endpoint_vs_azmlinfsrv
