@@ -14,7 +14,12 @@ from its start and writes its own output table:
   runs inside the TaskManager's JVM (pemja), no worker process, no gRPC;
 - `async-pN-cM`: PyFlink's asynchronous function (DataStream API only, so a job built by
   hand, `benchmarks/ml_modes/async_job.py`) with an async HTTP client on kept-alive
-  connections, N subtasks, M requests in flight per subtask, unordered output.
+  connections, N subtasks, M requests in flight per subtask, unordered output;
+- `jvm`: no Python at all: open-source Flink's own `ML_PREDICT(TABLE ..., MODEL ...)` with the
+  JVM `azureml` model provider prototype (`emulator/flink/azureml-provider`), plain Flink SQL
+  beside the dialect (`benchmarks/ml_modes/jvm_job.py`), 4 subtasks x 10 requests in flight.
+
+Every mode's predictions are compared with `process` mode's, row by row.
 
 Rate and CPU from the job's first request (the model server, idle before, gets busy) to its
 last output record (the timestamp Flink's Kafka sink gives it): the TaskManager's JVM and
@@ -44,7 +49,9 @@ from benchmarks.commit_latency import start_services, stop_services
 from benchmarks.end_to_end.progress import quiet, say
 from benchmarks.end_to_end.traffic import replay
 from benchmarks.ml_modes.async_job import KEPT, submit_async
+from benchmarks.ml_modes.jvm_job import submit_jvm
 from benchmarks.ml_modes.measure import ModeFigures, figures, measure
+from benchmarks.quix.compare import Predictions, compare, read_predictions
 from benchmarks.stack_probes import job_tables
 from benchmarks.topics import Topic, wait_for_records
 from common.avro.decoder import AvroDecoder
@@ -78,6 +85,7 @@ class Mode:
     options: dict[str, str] = field(default_factory=dict)  # SET before the statement
     async_subtasks: int = 0  # > 0: the hand-built asynchronous job instead of the statement
     in_flight: int = 1
+    jvm_subtasks: int = 0  # > 0: Flink's own ML_PREDICT with the JVM provider instead
 
 
 MODES = (
@@ -94,7 +102,14 @@ MODES = (
     ),
     Mode("async-p1-c10", "async DataStream function, httpx2, 1 subtask x 10 in flight", {}, 1, 10),
     Mode("async-p4-c10", "async DataStream function, httpx2, 4 subtasks x 10 in flight", {}, 4, 10),
+    Mode(
+        "jvm",
+        "Flink's own ML_PREDICT, JVM `azureml` provider (java.net.http), 4 subtasks x 10 in flight",
+        in_flight=10,
+        jvm_subtasks=4,
+    ),
 )
+BASELINE = "process"  # the mode every other's predictions are compared with
 
 
 def _interrupt(_signal: int, _frame: object) -> None:
@@ -143,8 +158,8 @@ def start_statement(settings: Settings, mode: Mode, output: str) -> str:
     return _job_writing(settings, output)
 
 
-def start_async(settings: Settings, mode: Mode, output: str) -> str:
-    """The output table as the statement would make it, and the hand-built job into it."""
+def create_output(settings: Settings, output: str) -> None:
+    """The output table as the scoring statement would make it."""
     catalog = Catalog.for_state(settings.state_dir)
     kept = {c.name: c.type for c in catalog.tables[FEATURES_TABLE].columns}
     outputs = catalog.models[MODEL_NAME].get(None).outputs
@@ -152,9 +167,28 @@ def start_async(settings: Settings, mode: Mode, output: str) -> str:
         f"`{o.name}` {o.type}" for o in outputs
     ]
     list(Session(settings, quiet).run_script(f"CREATE TABLE {output} ({', '.join(columns)});"))
+
+
+def start_async(settings: Settings, mode: Mode, output: str) -> str:
+    """The output table, and the hand-built asynchronous job into it."""
+    create_output(settings, output)
     return submit_async(
         settings, FEATURES_TABLE, output, MODEL_NAME, mode.async_subtasks, mode.in_flight
     )
+
+
+def start_jvm(settings: Settings, mode: Mode, output: str) -> str:
+    """The output table, and Flink's own ML_PREDICT with the JVM provider into it."""
+    create_output(settings, output)
+    return submit_jvm(
+        settings, FEATURES_TABLE, output, MODEL_NAME, KEPT, mode.jvm_subtasks, mode.in_flight
+    )
+
+
+def _starter(mode: Mode) -> Callable[[Settings, Mode, str], str]:
+    if mode.jvm_subtasks:
+        return start_jvm
+    return start_async if mode.async_subtasks else start_statement
 
 
 def counted_requests(rest: FlinkRest, job: str) -> float:
@@ -171,13 +205,13 @@ def counted_requests(rest: FlinkRest, job: str) -> float:
     return float("nan")
 
 
-def run_mode(settings: Settings, mode: Mode, expected: int, decode: AvroDecoder) -> ModeFigures:
+def run_mode(
+    settings: Settings, mode: Mode, expected: int, decode: AvroDecoder
+) -> tuple[ModeFigures, Predictions]:
+    """The mode's figures, and its predictions read back from its output table."""
     output = "scores_" + mode.name.replace("-", "_")
     say(f"==> {mode.name}: {mode.how}")
-    start: Callable[[Settings, Mode, str], str] = (
-        start_async if mode.async_subtasks else start_statement
-    )
-    job = start(settings, mode, output)
+    job = _starter(mode)(settings, mode, output)
     rest = FlinkRest(settings.flink_rest_url)
     try:
         scored, rate, used = measure(settings, mode.name, output, expected, decode)
@@ -193,10 +227,37 @@ def run_mode(settings: Settings, mode: Mode, expected: int, decode: AvroDecoder)
         f"{result.taskmanager_ms:.2f} (Python workers {result.python_ms:.2f}), model server "
         f"{result.model_server_ms:.2f}"
     )
-    return result
+    outputs = [
+        o.name for o in Catalog.for_state(settings.state_dir).models[MODEL_NAME].get(None).outputs
+    ]
+    topic = Topic(settings, output)
+    try:
+        return result, read_predictions(topic, decode, outputs)
+    finally:
+        topic.close()
 
 
-def render(results: list[ModeFigures], modes: dict[str, Mode], features: int) -> str:
+def agreement(mode: str, predictions: dict[str, Predictions]) -> str:
+    """How a mode's predictions compare with the baseline's, row by row."""
+    if mode == BASELINE:
+        return "(the baseline)"
+    if BASELINE not in predictions:
+        return f"not compared (`{BASELINE}` not run)"
+    found = compare(predictions[BASELINE], predictions[mode])
+    if found.identical:
+        return f"identical, all {found.both:,}"
+    return (
+        f"{len(found.differing):,} of {found.both:,} differ; {len(found.only_first):,} only in "
+        f"`{BASELINE}`, {len(found.only_second):,} only here"
+    )
+
+
+def render(
+    results: list[ModeFigures],
+    modes: dict[str, Mode],
+    features: int,
+    predictions: dict[str, Predictions],
+) -> str:
     rows = [
         (
             f"`{r.mode}`",
@@ -209,6 +270,7 @@ def render(results: list[ModeFigures], modes: dict[str, Mode], features: int) ->
             f"{r.model_server_ms:.2f}",
             f"{r.taskmanager_ms + r.model_server_ms:.2f}",
             "none reported" if r.requests != r.requests else f"{r.requests:,.0f}",
+            agreement(r.mode, predictions),
         )
         for r in results
     ]
@@ -223,6 +285,7 @@ def render(results: list[ModeFigures], modes: dict[str, Mode], features: int) ->
         "model server CPU ms/row",
         "both",
         "function's request counter (REST, up to 10 s old)",
+        f"predictions vs `{BASELINE}`",
     ]
     return (
         f"{features:,} feature rows (the pipeline's `{FEATURES_TABLE}`), scored by one job per "
@@ -251,10 +314,12 @@ def main(argv: list[str] | None = None) -> None:
             start_stack(settings)
             features = prepare(settings, Path(temp), args.rows)
             decode = AvroDecoder.of_registry(registry_client(settings.schema_registry_url))
-            results = [run_mode(settings, m, features, decode) for m in chosen]
+            runs = {m.name: run_mode(settings, m, features, decode) for m in chosen}
         finally:
             stop_stack(settings)
-    body = render(results, {m.name: m for m in MODES}, features)
+    results = [result for result, _ in runs.values()]
+    predictions = {name: found for name, (_, found) in runs.items()}
+    body = render(results, {m.name: m for m in MODES}, features, predictions)
     print(body)
     if not args.no_report:
         command = report.command_line("benchmarks.ml_predict_modes", argv)
