@@ -250,6 +250,24 @@ class Catalog:
         finally:
             os.close(fd)  # releases the lock
 
+    def refresh(self) -> dict[str, set[str]]:
+        """Take in what other processes wrote since this copy last read or wrote the file,
+        keeping this process's unsaved changes; per kind, the names others changed."""
+        with self._locked():
+            on_disk = self._read()
+        changed = {
+            kind: {
+                name
+                for name in on_disk[kind].keys() | self._known[kind].keys()
+                if on_disk[kind].get(name) != self._known[kind].get(name)
+            }
+            for kind in KINDS
+        }
+        if any(changed.values()):
+            self._adopt(self._merged(on_disk))
+            self._known = on_disk  # what the file holds: unsaved changes here stay ours
+        return changed
+
     def save(self) -> None:
         """Write this process's changes over the file as it is now; take in everyone else's."""
         with self._locked():

@@ -74,6 +74,18 @@ class Session:
         for table in catalog.tables.values():
             self.context.define(table)
 
+    def _catch_up(self) -> None:
+        """Take in what other ccflink processes wrote to the catalog since (a connection made
+        with `ccflink flink connection create` while the workspace is open, a table another
+        session created or dropped): Flink's copy of each changed table follows."""
+        changed = self.context.catalog.refresh()
+        for name in sorted(changed["tables"]):
+            table = self.context.catalog.tables.get(name)
+            if table is None:
+                self.context.flink.drop(name)
+            else:
+                self.context.define(table, replace=True)
+
     @property
     def select_limits(self) -> SelectLimits:
         """How a SELECT in a script or the shell is read; the shell sets its own."""
@@ -101,6 +113,7 @@ class Session:
     ) -> StatementResult:
         """Run one statement; StatementError names where it is in the script and why."""
         context = self.context
+        self._catch_up()
         name = context.next_name or statements.new_statement_name()
         context.next_name = None
         context.parallelism = 1
@@ -208,6 +221,7 @@ class Session:
             max_rows, idle_timeout, startup_timeout, timeout, on_row, stop_on_interrupt
         )
         self.context.parallelism = 1
+        self._catch_up()
         try:
             parsed = parse_statement(sql)
             if not isinstance(parsed, Query):

@@ -121,7 +121,7 @@ def create_app(settings: Settings, runner: Runner, live: LiveView | None = None)
 
     @app.get("/api/health")
     def health() -> Response:
-        return jsonify(status="ok")
+        return jsonify(status="ok", runner=runner.id)
 
     # --- workspaces ---------------------------------------------------------------------------
 
@@ -169,7 +169,9 @@ def create_app(settings: Settings, runner: Runner, live: LiveView | None = None)
     def _run(run_id: int) -> Any:
         run = runner.get(run_id)
         if run is None:
-            raise NoSuchWorkspace(f"run {run_id} does not exist (runs last as long as the page)")
+            raise NoSuchWorkspace(
+                f"run {run_id} does not exist (runs last as long as the workspace server)"
+            )
         return run
 
     @app.get("/api/runs/<int:run_id>")

@@ -14,6 +14,7 @@ import itertools
 import logging
 import queue
 import threading
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -89,6 +90,9 @@ class Runner:
 
     def __init__(self, open_session: Callable[[Callable[[str], None]], Engine]) -> None:
         self._open_session = open_session
+        # Names this runner's runs apart from another server's: a page restoring its cells
+        # after a reload follows run ids only from the runner that gave them.
+        self.id = uuid.uuid4().hex
         self._session: Engine | None = None
         self._runs: dict[int, Run] = {}
         self._ids = itertools.count(1)

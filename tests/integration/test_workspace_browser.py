@@ -1,7 +1,8 @@
 """The workspace in a real browser (Debian's chromium, headless, driven by Playwright): open
 it, run SHOW TABLES, watch a streaming SELECT's rows arrive and stop it, see a failed
-statement's error at its line, see the statement list follow a statement's status, watch the
-pipeline's charts, evaluate a predictions topic and compare it with a cloud export.
+statement's error at its line, reload and see the cells and their runs again, see the
+statement list follow a statement's status, watch the pipeline's charts, evaluate a
+predictions topic and compare it with a cloud export.
 
 Screenshots are kept in the test's temporary folder and in `.ccflink/screenshots/`.
 """
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,14 +19,13 @@ from confluent_kafka import Producer
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
-from playwright.sync_api import Locator, Page, expect, sync_playwright
+from playwright.sync_api import Locator, Page, expect
 
-from emulator.config import PROJECT_ROOT, Settings
+from emulator.config import Settings
+from tests.integration.browser import screenshot, workspace_page
 
 pytestmark = pytest.mark.integration
 
-CHROMIUM = shutil.which("chromium")
-SCREENSHOTS = PROJECT_ROOT / ".ccflink" / "screenshots"
 TABLE = "ws_clicks"
 STARTUP_MS = 90_000  # a SELECT's first row: its job starts on the cluster
 QUICK_MS = 20_000
@@ -34,26 +33,9 @@ QUICK_MS = 20_000
 
 @pytest.fixture(scope="module")
 def page(local_stack: Settings) -> Iterator[Page]:
-    if CHROMIUM is None:
-        pytest.skip(
-            "Debian's chromium is missing (the browser these tests drive): `make setup` "
-            "installs it as root (apt-get install chromium)"
-        )
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-        try:
-            tab = browser.new_page(viewport={"width": 1400, "height": 900})
-            tab.goto(local_stack.workspace_url)
-            expect(tab.locator(".cell")).to_have_count(1)
-            yield tab
-        finally:
-            browser.close()
-
-
-def screenshot(page: Page, folder: Path, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for where in (folder / f"{name}.png", SCREENSHOTS / f"{name}.png"):
-        page.screenshot(path=str(where), full_page=True)
+    with workspace_page(local_stack.workspace_url) as tab:
+        expect(tab.locator(".cell")).to_have_count(1)
+        yield tab
 
 
 def new_cell(page: Page, sql: str) -> Locator:
@@ -122,6 +104,24 @@ def test_a_failed_statement_shows_its_error_at_its_line(page: Page, tmp_path: Pa
     expect(bad.locator("pre.error")).to_contain_text("line 2, column 1")
     expect(bad.locator("pre.error")).to_contain_text("SELEC")
     screenshot(page, tmp_path, "error")
+
+
+def test_a_reload_shows_the_cells_and_their_runs_again(page: Page, tmp_path: Path) -> None:
+    cells = page.locator(".cell")
+    texts = [cell.locator("textarea").input_value() for cell in cells.all()]
+    statuses = [cell.locator(".cell-status").inner_text() for cell in cells.all()]
+    assert statuses[-3:] == ["COMPLETED", "STOPPED", "FAILED"]  # SHOW TABLES, SELECT, typo
+    page.reload()
+    expect(page.locator("#message")).to_have_text("Restored the cells and runs this page had")
+    expect(cells).to_have_count(len(texts))
+    for cell, text, status in zip(cells.all(), texts, statuses, strict=True):
+        expect(cell.locator("textarea")).to_have_value(text)
+        expect(cell.locator(".cell-status")).to_have_text(status, timeout=QUICK_MS)
+    select, bad = cells.nth(len(texts) - 2), cells.last
+    expect(select.locator(".result tbody tr")).to_have_count(3)
+    expect(select.locator(".summary")).to_contain_text("stopped on request")
+    expect(bad.locator(".gutter .line.error")).to_have_text("2")
+    screenshot(page, tmp_path, "reloaded")
 
 
 def test_the_statement_list_follows_a_statement_from_running_to_stopped(

@@ -98,3 +98,35 @@ def test_a_file_that_is_not_json_is_named_with_where_it_breaks(tmp_path: Path) -
     path.write_text('{"tables": [\n')
     with pytest.raises(CatalogError, match=r"catalog\.json is not valid JSON \(line 2"):
         Catalog(path)
+
+
+def test_refresh_takes_in_another_process_s_edits_and_keeps_unsaved_ones(
+    tmp_path: Path,
+) -> None:
+    """The workspace's long-lived session sees a connection the CLI created after it opened."""
+    path = tmp_path / "catalog.json"
+    workspace = Catalog(path)
+    workspace.tables["mine"] = _table("mine")  # not saved yet
+    cli = Catalog(path)
+    cli.connections["endpoint"] = Connection(
+        "endpoint", "azureml", "http://127.0.0.1:1/score", "key", "local", "local"
+    )
+    cli.tables["theirs"] = _table("theirs")
+    cli.save()
+    assert "endpoint" not in workspace.connections
+    changed = workspace.refresh()
+    assert changed["connections"] == {"endpoint"} and changed["tables"] == {"theirs"}
+    assert workspace.connections["endpoint"].endpoint == "http://127.0.0.1:1/score"
+    assert workspace.tables.keys() == {"mine", "theirs"}
+    del cli.tables["theirs"]
+    cli.save()
+    assert workspace.refresh()["tables"] == {"theirs"}
+    assert workspace.tables.keys() == {"mine"}
+    assert workspace.refresh() == {
+        "tables": set(),
+        "models": set(),
+        "connections": set(),
+        "statements": set(),
+    }
+    workspace.save()
+    assert Catalog(path).tables.keys() == {"mine"}  # the unsaved entry survived the refreshes

@@ -3,11 +3,14 @@ changelog applied to a result table, limits, the job cancelled) without a stack.
 
 from __future__ import annotations
 
+import tempfile
 import threading
+from pathlib import Path
 
 import pytest
 from pyflink.common import Row, RowKind
 
+from emulator.catalog import Catalog
 from emulator.cli.output import format_rows
 from emulator.cli.shell import ChangePrinter, Shell, StatementBuffer
 from emulator.dialect.parse import Query
@@ -364,13 +367,17 @@ class FakeFlink(FlinkEnvironment):
     def result_types(self, query: str) -> list[tuple[str, str]]:
         return [(name, self.types.get(name, "INT")) for name in self.t_env.result.columns]
 
+    def cancel_job(self, job_id: str) -> None:
+        """Flink's REST cancel: the job ends, so the reader's hasNext() returns."""
+        self.t_env.result.iterator.closed.set()
+
 
 def fake_session(iterator: FakeIterator, columns=("k", "n"), types=None) -> Session:
     session = Session.__new__(Session)
     environment = FakeEnvironment(FakeTableResult(list(columns), iterator))
     session.context = Context(
         settings=None,
-        catalog=None,
+        catalog=Catalog(Path(tempfile.mkdtemp()) / "catalog.json"),
         flink=FakeFlink(environment, types or {}),
         say=lambda message: None,
     )

@@ -229,3 +229,12 @@ def test_the_page_and_its_script_are_served(client: Any) -> None:
     page = client.get("/")
     assert page.status_code == 200 and b"/static/workspace.js" in page.data
     assert client.get("/static/workspace.js").status_code == 200
+
+
+def test_health_names_the_runner_so_a_reloaded_page_follows_only_its_runs(
+    settings: Settings, session: FakeSession
+) -> None:
+    first, second = Runner(lambda say: session), Runner(lambda say: session)
+    answer = create_app(settings, first).test_client().get("/api/health").get_json()
+    assert answer == {"status": "ok", "runner": first.id}
+    assert first.id != second.id  # a restarted server's run 1 is another run

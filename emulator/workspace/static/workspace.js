@@ -11,8 +11,12 @@ const SAMPLES_KEPT = 90; // the pipeline's charts show the last samples (3 minut
 const COLORS = ["#2456d6", "#1d7a35", "#b3261e", "#8a5a00", "#7a3fb8", "#0f7c86"];
 const SVG = "http://www.w3.org/2000/svg";
 const DONE = new Set(["COMPLETED", "FAILED", "STOPPED"]);
+// The page's cells and their runs, kept in the browser so a reload shows them again; a run is
+// found again only on the workspace server that ran it (its runner id).
+const DRAFT_KEY = "ccflink.workspace.draft";
 const cells = [];
 let panel = "tables";
+let runnerId = null;
 
 function $(selector, root = document) { return root.querySelector(selector); }
 
@@ -68,7 +72,7 @@ function addCell(sql = "", after = null) {
   const node = $("#cell-template").content.firstElementChild.cloneNode(true);
   const cell = { node, textarea: $("textarea", node), run: null, timer: null };
   cell.textarea.value = sql;
-  cell.textarea.addEventListener("input", () => renderGutter(cell));
+  cell.textarea.addEventListener("input", () => { renderGutter(cell); saveDraft(); });
   cell.textarea.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) { event.preventDefault(); runCell(cell); }
   });
@@ -77,12 +81,14 @@ function addCell(sql = "", after = null) {
   $(".remove", node).addEventListener("click", () => {
     cells.splice(cells.indexOf(cell), 1);
     node.remove();
+    saveDraft();
   });
   const index = after === null ? cells.length : cells.indexOf(after) + 1;
   cells.splice(index, 0, cell);
   const next = cells[index + 1];
   $("#cells").insertBefore(node, next ? next.node : null);
   renderGutter(cell);
+  saveDraft();
   return cell;
 }
 
@@ -91,8 +97,36 @@ function setCells(texts) {
   (texts.length ? texts : [""]).forEach((text) => addCell(text));
 }
 
+function saveDraft() {
+  const draft = {
+    runner: runnerId,
+    name: $("#workspace-name").value,
+    cells: cells.map((cell) => ({ sql: cell.textarea.value, run: cell.run ? cell.run.id : null })),
+  };
+  localStorage.setItem(DRAFT_KEY, JSON.stringify(draft));
+}
+
+// The cells as the page last had them; each run still on this server shown (and followed
+// while it runs). False when there is no draft to restore.
+function restoreDraft() {
+  let draft = null;
+  try { draft = JSON.parse(localStorage.getItem(DRAFT_KEY)); } catch { draft = null; }
+  if (!draft || !Array.isArray(draft.cells) || !draft.cells.length) return false;
+  $("#workspace-name").value = draft.name || "workspace-1";
+  setCells(draft.cells.map((saved) => String(saved.sql ?? "")));
+  if (draft.runner === runnerId) {
+    draft.cells.forEach((saved, index) => {
+      if (Number.isInteger(saved.run)) waitFor(cells[index], { id: saved.run });
+    });
+  }
+  saveDraft();
+  return true;
+}
+
 function showRun(cell, run) {
+  const fresh = !cell.run || cell.run.id !== run.id;
   cell.run = run;
+  if (fresh) saveDraft();
   const outputs = run.outputs || [];
   const last = outputs[outputs.length - 1];
   $(".cell-name", cell.node).textContent = outputs.map((o) => o.name).join(", ");
@@ -508,6 +542,7 @@ async function start() {
   $("#save-workspace").addEventListener("click", () => saveWorkspace().catch((e) => say(e.message)));
   $("#download-workspace").addEventListener("click", () => download().catch((e) => say(e.message)));
   $("#new-workspace").addEventListener("click", () => { $("#workspace-name").value = `workspace-${Date.now()}`; setCells([]); });
+  $("#workspace-name").addEventListener("input", saveDraft);
   $("#workspace-select").addEventListener("change", (e) => e.target.value && openWorkspace(e.target.value).catch((err) => say(err.message)));
   $("#open-file").addEventListener("change", (e) => e.target.files[0] && openFile(e.target.files[0]).catch((err) => say(err.message)));
   $("#topic-form").addEventListener("submit", readTopic);
@@ -526,9 +561,12 @@ async function start() {
   }
   setInterval(() => { if (panel === "statements") refreshPanel(); }, STATEMENTS_REFRESH_MS);
   setInterval(() => { if (panel === "pipeline") samplePipeline(); }, PIPELINE_REFRESH_MS);
+  runnerId = (await api("GET", "/api/health")).runner;
   const wanted = new URLSearchParams(window.location.search).get("workspace");
   const names = await listWorkspaces(wanted);
-  if (wanted || names.length) {
+  if (!wanted && restoreDraft()) {
+    say("Restored the cells and runs this page had");
+  } else if (wanted || names.length) {
     await openWorkspace(wanted || names[0]).catch((e) => { say(e.message); setCells([]); });
   } else {
     $("#workspace-name").value = "workspace-1";
