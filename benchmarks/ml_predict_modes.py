@@ -295,6 +295,14 @@ def render(
     )
 
 
+def section_name(chosen: list[Mode]) -> str:
+    """All modes rewrite the modes' section; a subset (`--mode`) one of its own, so it does
+    not drop the others' figures."""
+    if len(chosen) == len(MODES):
+        return SECTION
+    return "-".join([SECTION, *(m.name for m in chosen)])
+
+
 def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, _interrupt)
     argv = sys.argv[1:] if argv is None else argv
@@ -324,7 +332,7 @@ def main(argv: list[str] | None = None) -> None:
     if not args.no_report:
         command = report.command_line("benchmarks.ml_predict_modes", argv)
         report.write_section(
-            SECTION, report.header("### Latest run", command, machine) + "\n" + body
+            section_name(chosen), report.header("### Latest run", command, machine) + "\n" + body
         )
 
 
