@@ -18,7 +18,6 @@ from emulator.flink.rest import FlinkRest
 from emulator.sql import statements
 from emulator.sql.query import SCRIPT_SELECT_LIMITS, SelectLimits
 from emulator.sql.session import Session
-from pyflink_jobs.ml_predict import METRIC_GROUP
 
 
 def cmd_sql(settings: Settings, args: argparse.Namespace) -> int:
@@ -72,16 +71,17 @@ def cmd_statement_describe(settings: Settings, args: argparse.Namespace) -> int:
 def _say_model_calls(rest: FlinkRest, job_id: str) -> None:
     """ML_PREDICT's counters from Flink's metrics: requests, retries, failures, latency."""
     try:
-        metrics = rest.metrics(job_id, METRIC_GROUP)
+        calls = statements.model_calls(rest, job_id)
     except OSError:
         return  # the cluster is gone; the statement's record above still stands
-    for name, value in sorted(metrics.items()):
-        if not name.endswith(("latency_ms_sum", "latency_ms_count")):
-            say(f"{'Model':<10} {name} = {value:,.0f}")
-    for model in sorted({n.split(".", 1)[0] for n in metrics}):
-        count = metrics.get(f"{model}.latency_ms_count", 0.0)
-        if count:
-            mean = metrics[f"{model}.latency_ms_sum"] / count
+    for model, counters in sorted(calls.items()):
+        for name, value in sorted(counters.items()):
+            if not name.startswith("latency_ms_"):
+                say(f"{'Model':<10} {model}.{name} = {value:,.0f}")
+    for model, counters in sorted(calls.items()):
+        mean = statements.mean_latency_ms(counters)
+        if mean is not None:
+            count = counters["latency_ms_count"]
             say(f"{'Model':<10} {model}.latency_ms mean = {mean:.1f} over {count:,.0f} calls")
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import requests
 
@@ -98,6 +99,29 @@ class FlinkRest:
                         if field in {"sum", "count"}:
                             add(f"{metric['id']}_{field}", float(number))
         return totals
+
+    def throughput(self, job_id: str) -> dict[str, float]:
+        """What a running job moves: records its first operator sent on and its last one took
+        in, in all and per second (Flink's meters, a one-minute rate), summed over subtasks."""
+        vertices = requests.get(f"{self.url}/jobs/{job_id}", timeout=5).json().get("vertices", [])
+        if not vertices:
+            return {}
+
+        def summed(vertex: dict[str, Any], metric: str) -> float:
+            answer = requests.get(
+                f"{self.url}/jobs/{job_id}/vertices/{vertex['id']}/subtasks/metrics",
+                params={"get": metric, "agg": "sum"},
+                timeout=5,
+            ).json()
+            return float(answer[0]["sum"]) if answer else 0.0
+
+        first, last = vertices[0], vertices[-1]
+        return {
+            "read": summed(first, "numRecordsOut"),
+            "read_per_second": summed(first, "numRecordsOutPerSecond"),
+            "written": summed(last, "numRecordsIn"),
+            "written_per_second": summed(last, "numRecordsInPerSecond"),
+        }
 
     def cancel(self, job_id: str, wait_seconds: float = 20.0) -> str | None:
         """Cancel and wait until the job has stopped; returns its last state."""

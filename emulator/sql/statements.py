@@ -17,6 +17,7 @@ from emulator.catalog import Catalog, CatalogError, StatementRecord
 from emulator.config import Settings
 from emulator.flink.checkpoints import retained_checkpoint
 from emulator.flink.rest import STATUS_BY_JOB_STATE, FlinkRest, JobException, SavepointError
+from pyflink_jobs.ml_predict import METRIC_GROUP
 
 # Statements meant to be running: their job runs, restarts, or is to be brought back.
 LIVE = {"PENDING", "RUNNING", "DEGRADED", "FAILING", "STOPPING"}
@@ -196,3 +197,19 @@ def delete(catalog: Catalog, rest: FlinkRest, name: str) -> None:
         rest.cancel(entry.job_id)
     del catalog.statements[name]
     catalog.save()
+
+
+def model_calls(rest: FlinkRest, job_id: str) -> dict[str, dict[str, float]]:
+    """A job's ML_PREDICT calls by model, Flink's counters summed over subtasks: requests,
+    retries, failures by HTTP status, `latency_ms_sum` and `latency_ms_count`."""
+    calls: dict[str, dict[str, float]] = {}
+    for name, value in rest.metrics(job_id, METRIC_GROUP).items():
+        model, _, counter = name.partition(".")
+        calls.setdefault(model, {})[counter] = value
+    return calls
+
+
+def mean_latency_ms(counters: dict[str, float]) -> float | None:
+    """The mean round trip of the calls `counters` timed (None before any)."""
+    count = counters.get("latency_ms_count", 0.0)
+    return counters.get("latency_ms_sum", 0.0) / count if count else None

@@ -4,6 +4,7 @@ latest records decoded with their schemas."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import asdict
 from typing import Any
@@ -77,8 +78,34 @@ def tables(settings: Settings) -> list[dict[str, Any]]:
     return [_table(catalog.tables[name], registry) for name in sorted(catalog.tables)]
 
 
+def _running_jobs(catalog: Catalog) -> list[StatementRecord]:
+    return [e for e in catalog.statements.values() if e.status == "RUNNING" and e.job_id]
+
+
+def _model_calls(settings: Settings, catalog: Catalog) -> dict[str, dict[str, float]]:
+    """Each model's endpoint calls summed over the running statements that score with it,
+    with their mean round trip."""
+    rest = FlinkRest(settings.flink_rest_url)
+    calls: dict[str, dict[str, float]] = {}
+    for entry in _running_jobs(catalog):
+        if "ML_PREDICT" not in entry.sql.upper():
+            continue
+        with contextlib.suppress(OSError):
+            for model, counters in statements.model_calls(rest, str(entry.job_id)).items():
+                total = calls.setdefault(model, {})
+                for name, value in counters.items():
+                    total[name] = total.get(name, 0.0) + value
+    for total in calls.values():
+        mean = statements.mean_latency_ms(total)
+        if mean is not None:
+            total["latency_ms_mean"] = mean
+    return calls
+
+
 def models(settings: Settings) -> list[dict[str, Any]]:
+    """Models with their versions and options (secrets masked), and their endpoint's calls."""
     catalog = Catalog.for_state(settings.state_dir)
+    calls = _model_calls(settings, catalog)
     return [
         {
             "name": model.name,
@@ -93,6 +120,7 @@ def models(settings: Settings) -> list[dict[str, Any]]:
                 }
                 for version in model.versions
             ],
+            "calls": calls.get(model.name, {}),
         }
         for model in sorted(catalog.models.values(), key=lambda m: m.name)
     ]
@@ -112,11 +140,24 @@ def _statement(entry: StatementRecord) -> dict[str, Any]:
     return fields
 
 
+def _throughput(rest: FlinkRest, entry: StatementRecord) -> dict[str, float]:
+    if entry.status != "RUNNING" or entry.job_id is None:
+        return {}
+    try:
+        return rest.throughput(entry.job_id)
+    except (OSError, ValueError, KeyError):  # the job went away between two requests
+        return {}
+
+
 def statement_list(settings: Settings) -> list[dict[str, Any]]:
-    """Statements newest first, live ones' status from their Flink jobs."""
+    """Statements newest first, live ones' status from their Flink jobs, running ones with
+    what they read and write."""
     catalog = Catalog.for_state(settings.state_dir)
-    entries = statements.refresh(catalog, FlinkRest(settings.flink_rest_url))
-    return [_statement(entry) for entry in reversed(entries)]
+    rest = FlinkRest(settings.flink_rest_url)
+    entries = statements.refresh(catalog, rest)
+    return [
+        {**_statement(entry), "throughput": _throughput(rest, entry)} for entry in reversed(entries)
+    ]
 
 
 def statement_detail(settings: Settings, name: str) -> dict[str, Any]:

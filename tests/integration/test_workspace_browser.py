@@ -136,6 +136,10 @@ def test_the_statement_list_follows_a_statement_from_running_to_stopped(
     page.click("#tabs button[data-panel=statements]")
     entry = page.locator(f".statement[data-name='{name}']")
     expect(entry.locator(".cell-status")).to_have_text("RUNNING", timeout=QUICK_MS)
+    # Flink's own counts of what it moves: the 3 rows the table holds, read and written.
+    expect(entry.locator(".throughput")).to_contain_text(
+        re.compile(r"read 3 \(.*\), written 3 "), timeout=STARTUP_MS
+    )
     failed = page.locator(".statement[data-status=FAILED]")
     expect(failed.first).to_contain_text("SELEC k FROM ws_clicks")
     entry.get_by_role("button", name="Stop").click()

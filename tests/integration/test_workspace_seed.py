@@ -7,6 +7,7 @@ README says; a SELECT cell on `fraud_predictions` then fills with the model's pr
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -111,3 +112,8 @@ def test_the_seed_files_run_cell_by_cell_to_predictions(
         assert 0.0 <= float(values[3]) <= 1.0, values  # fraud_probability
         select.locator("button.stop").click()
         expect(select.locator(".cell-status")).to_have_text("STOPPED", timeout=30_000)
+        # The model's endpoint calls, from the scoring statement's Flink metrics.
+        page.click("#tabs button[data-panel=models]")
+        calls = page.locator("#panel-models .calls")
+        expect(calls).to_contain_text(re.compile(r"requests [1-9][\d,]*"), timeout=30_000)
+        expect(calls).to_contain_text("mean round trip")

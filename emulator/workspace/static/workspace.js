@@ -255,6 +255,24 @@ async function download() {
 
 function item(title, ...body) { return el("div", { class: "item" }, el("h3", {}, ...title), ...body); }
 
+const count = (value) => Math.round(value).toLocaleString("en");
+
+// A running statement's records read and written, in all and per second (Flink's meters).
+function throughputLine(t) {
+  if (!t || t.read === undefined) return "";
+  const rate = (value) => value.toLocaleString("en", { maximumFractionDigits: 1 });
+  return el("div", { class: "meta throughput" },
+    `read ${count(t.read)} (${rate(t.read_per_second)}/s), written ${count(t.written)} (${rate(t.written_per_second)}/s)`);
+}
+
+// A model's endpoint calls from the running statements that score with it.
+function callsLine(calls) {
+  const names = Object.keys(calls || {}).filter((n) => !n.startsWith("latency_ms_")).sort();
+  if (!names.length) return "";
+  const mean = calls.latency_ms_mean === undefined ? "" : `, mean round trip ${calls.latency_ms_mean.toFixed(1)} ms`;
+  return el("div", { class: "meta calls" }, `endpoint calls: ${names.map((n) => `${n} ${count(calls[n])}`).join(", ")}${mean}`);
+}
+
 function subjects(list) {
   return list.map((s) => `${s.subject} v${Array.isArray(s.versions) ? s.versions.join(", v") || "(none)" : s.versions}`).join("; ");
 }
@@ -270,6 +288,7 @@ const PANELS = {
   async models() {
     const { models } = await api("GET", "/api/models");
     return models.map((m) => item([m.name, el("span", { class: "meta" }, `default v${m.default_version}`)],
+      callsLine(m.calls),
       ...m.versions.map((v) => el("div", { class: "meta" }, el("b", {}, `v${v.version}`),
         ` in (${v.inputs.join(", ")}) out (${v.outputs.join(", ")})`,
         el("pre", {}, Object.entries(v.options).map(([k, val]) => `${k} = ${val}`).join("\n"))))));
@@ -290,6 +309,7 @@ const PANELS = {
       return el("div", { class: "item statement", "data-name": s.name, "data-status": s.status },
         el("h3", {}, el("span", { class: `cell-status status-${s.status}` }, s.status), s.name),
         el("div", { class: "meta" }, `${s.created_at}${s.job_id ? `, job ${s.job_id}` : ""}`),
+        throughputLine(s.throughput),
         s.detail ? el("pre", {}, s.detail) : "",
         el("pre", {}, s.sql.length > 300 ? `${s.sql.slice(0, 300)}…` : s.sql),
         el("div", { class: "actions" }, act("Stop", "POST", `${path}/stop`),
