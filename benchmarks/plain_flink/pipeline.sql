@@ -1,14 +1,15 @@
 -- The fraud pipeline's join (02_join.sql) and time features (03_features.sql) as a user of
--- open-source Flink writes them by hand, for benchmarks/plain_flink.py: no ccflink dialect,
--- catalog or rewrites. Each table spells out its `kafka` connector and `avro-confluent` format;
--- the sources read the topics and subjects the producers wrote (Avro key TransactionID, the
--- other columns in the value), the record timestamp is the event time, as `$rowtime` is on
--- Confluent. The sinks' schemas are the ones Flink derives and registers. The session's
--- options (checkpoints, SELECT * without `$rowtime`) are set on the TableEnvironment
+-- open-source Flink writes them by hand, for benchmarks/plain_flink_pipeline.py: no ccflink
+-- dialect, catalog or rewrites. Each table spells out its `kafka` connector and
+-- `avro-confluent` format; the sources read the topics and subjects the producers wrote (Avro
+-- key TransactionID, the other columns in the value), and the record timestamp is the event
+-- time, as `$rowtime` is on Confluent. Each round declares the sources again, hence IF NOT
+-- EXISTS. The sinks' schemas are the ones Flink derives and registers. The session's options
+-- (checkpoints, SELECT * without `$rowtime`) are set on the TableEnvironment
 -- (statements.PLAIN_OPTIONS). {bootstrap}, {registry} and {prefix} are filled in by the
 -- benchmark.
 
-CREATE TABLE transactions (
+CREATE TABLE IF NOT EXISTS transactions (
   TransactionID  INT NOT NULL,
   isFraud        INT NOT NULL,
   TransactionDT  INT NOT NULL,
@@ -80,7 +81,7 @@ CREATE TABLE transactions (
   'value.fields-include' = 'EXCEPT_KEY'
 );
 
-CREATE TABLE identities (
+CREATE TABLE IF NOT EXISTS identities (
   TransactionID INT NOT NULL,
   id_01         DOUBLE,
   id_02         DOUBLE,
