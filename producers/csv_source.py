@@ -15,6 +15,7 @@ import contextlib
 import csv
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -73,6 +74,10 @@ class ColumnSpec(Protocol):
     def int_range(self) -> tuple[int, int]: ...
 
 
+# An Avro long has at most 19 digits: a number of more (its exponent past 18) is out of range.
+LONG_DIGITS = 18
+
+
 def convert_cell(value: str, column: ColumnSpec) -> Any:
     """One CSV cell as the column's kind: "" is null where the column may be null."""
     kind = column.kind
@@ -82,14 +87,21 @@ def convert_cell(value: str, column: ColumnSpec) -> Any:
         return None
     if kind is Kind.STRING:
         return value
-    try:
-        number = float(value)
-    except ValueError:
-        raise ValueError(f"{value!r} is not a number") from None
     if kind is Kind.FLOAT:
-        return number
-    if not number.is_integer():
+        try:
+            return float(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a number") from None
+    # Decimal, not float: a long past 2**53 ("9007199254740993", or "...993.0") stays exact.
+    try:
+        number = Decimal(value.strip())
+    except InvalidOperation:
+        raise ValueError(f"{value!r} is not a number") from None
+    if not number.is_finite() or number != number.to_integral_value():
         raise ValueError(f"{value!r} is not an integer")
+    if number.adjusted() > LONG_DIGITS:  # past any Avro long: the integer is never built
+        low, high = column.int_range
+        raise ValueError(f"{value} is out of the column's integer range ({low} to {high})")
     return _in_range(int(number), column)
 
 

@@ -11,10 +11,12 @@ from common.ieee_cis import IDENTITY_HEADER, PIPELINE_IDENTITY_COLUMNS, Column, 
 from producers.csv_source import (
     DeadLetters,
     HeaderError,
+    convert_cell,
     read_batches,
     read_int_columns,
     read_records,
 )
+from producers.declared import CsvColumn
 
 HEADER = ["TransactionID", "isFraud", "TransactionDT", "TransactionAmt", "ProductCD"]
 COLUMNS = [
@@ -131,3 +133,35 @@ def test_int_pre_pass_skips_what_does_not_parse(tmp_path: Path) -> None:
     columns = read_int_columns(path, ["TransactionID", "TransactionDT"])
     assert columns["TransactionID"].tolist() == [1, 3]
     assert columns["TransactionDT"].tolist() == [86400, 90000]
+
+
+LONG = CsvColumn("id", Kind.INT, nullable=False)  # an Avro long field
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("9007199254740993", 9007199254740993),  # 2**53 + 1: a float would make it ...992
+        ("9007199254740993.0", 9007199254740993),
+        ("-9223372036854775808", -9223372036854775808),
+        ("1e3", 1000),
+        (" 42 ", 42),
+    ],
+)
+def test_integers_are_read_exactly(text: str, expected: int) -> None:
+    assert convert_cell(text, LONG) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("1.5", "is not an integer"),
+        ("nan", "is not an integer"),
+        ("x1", "is not a number"),
+        ("9223372036854775808", "out of the column's integer range"),
+        ("1e100000000", "out of the column's integer range"),  # never built as an int
+    ],
+)
+def test_what_is_not_an_integer_of_the_column_says_why(text: str, reason: str) -> None:
+    with pytest.raises(ValueError, match=reason):
+        convert_cell(text, LONG)
