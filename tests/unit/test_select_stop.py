@@ -52,18 +52,22 @@ class FakeFlink:
         )
 
 
-def test_setting_the_stop_event_ends_reading_with_the_rows_read() -> None:
-    flink = FakeFlink()
+def stop_once_a_row_shows() -> SelectLimits:
+    """No limit but Stop, pressed once the first row is shown (the workspace's Stop button)."""
     stop = threading.Event()
-    limits = SelectLimits(
+    return SelectLimits(
         max_rows=None,
         idle_timeout=None,
         startup_timeout=None,
         timeout=None,
-        on_row=lambda table, kind, values: stop.set(),  # Stop pressed once a row is shown
+        on_row=lambda table, kind, values: stop.set(),
         stop=stop,
     )
-    result = run_query(flink, "SELECT k, n FROM t", "s1", limits, 1)  # type: ignore[arg-type]
+
+
+def test_setting_the_stop_event_ends_reading_with_the_rows_read() -> None:
+    flink = FakeFlink()
+    result = run_query(flink, "SELECT k, n FROM t", "s1", stop_once_a_row_shows(), 1)  # type: ignore[arg-type]
     assert result.rows == [("a", 1)]
     assert result.query is not None and result.query.stopped == "stopped"
     assert result.query.reason == "stopped on request"
@@ -109,16 +113,7 @@ def test_a_stopped_select_is_cancelled_over_rest_and_only_the_reader_touches_its
     """A py4j call from this thread while the reader holds the planning connection would open
     one on a fresh Java thread, where Flink's next planning fails (metadataHandlerProvider)."""
     flink = FlinkWithJob()
-    stop = threading.Event()
-    limits = SelectLimits(
-        max_rows=None,
-        idle_timeout=None,
-        startup_timeout=None,
-        timeout=None,
-        on_row=lambda table, kind, values: stop.set(),
-        stop=stop,
-    )
-    result = run_query(flink, "SELECT k, n FROM t", "s2", limits, 1)  # type: ignore[arg-type]
+    result = run_query(flink, "SELECT k, n FROM t", "s2", stop_once_a_row_shows(), 1)  # type: ignore[arg-type]
     assert result.rows == [("a", 1)]
     assert result.query is not None and result.query.stopped == "stopped"
     assert flink.cancelled_jobs == ["job-1"]
