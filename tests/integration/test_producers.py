@@ -183,6 +183,9 @@ def test_ctrl_c_stops_the_cli_and_loses_nothing_it_accepted(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        # Ctrl-C as in a terminal, even when the suite runs with SIGINT ignored (a background
+        # job of a non-interactive shell passes that on, and Python then never raises it).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         started = time.monotonic()

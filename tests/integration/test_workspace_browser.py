@@ -135,6 +135,10 @@ def test_the_statement_list_follows_a_statement_from_running_to_stopped(
     name = copy.locator(".cell-name").inner_text()
     page.click("#tabs button[data-panel=statements]")
     entry = page.locator(f".statement[data-name='{name}']")
+    expect(entry).to_be_visible(timeout=QUICK_MS)
+    if entry.get_attribute("data-status") == "FAILED":  # say why, from the statement's detail
+        entry.get_by_role("button", name="Exceptions").click()
+        pytest.fail(f"the statement failed:\n{entry.inner_text()}")
     expect(entry.locator(".cell-status")).to_have_text("RUNNING", timeout=QUICK_MS)
     # Flink's own counts of what it moves: the 3 rows the table holds, read and written.
     expect(entry.locator(".throughput")).to_contain_text(

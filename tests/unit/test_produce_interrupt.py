@@ -11,10 +11,12 @@ own events. The integration test (tests/integration/test_producers.py) sends a r
 from __future__ import annotations
 
 import _thread
+import signal
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
 
@@ -58,13 +60,18 @@ class SlowFlushProducer:
 
 
 @pytest.fixture
-def fakes(monkeypatch: pytest.MonkeyPatch) -> None:
+def fakes(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     SlowFlushProducer.instances = []
     SlowFlushProducer.interrupted = threading.Event()
     monkeypatch.setattr(FakeAdmin, "configs", [])
     monkeypatch.setattr(produce, "AdminClient", FakeAdmin)
     monkeypatch.setattr(produce, "Producer", SlowFlushProducer)
     FakeRegistry().install(monkeypatch)
+    # Python's own Ctrl-C handler, even when the suite was started with SIGINT ignored (a
+    # background job of a non-interactive shell): interrupt_main() does nothing otherwise.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
 
 
 def test_interrupted_replay_returns_after_every_producer_flushed(
