@@ -178,10 +178,13 @@ class PeakMemory(_Sampler):
         super().__init__(1.0, "peak-memory")
         self.settings = settings
         self.peak_bytes = 0
+        self.at_peak: dict[str, int] = {}  # each service's share of the peak
 
     def sample(self) -> None:
-        total = sum(ManagedProcess(n, self.settings).memory_bytes() for n in stack.SERVICE_NAMES)
-        self.peak_bytes = max(self.peak_bytes, total)
+        shares = {n: ManagedProcess(n, self.settings).memory_bytes() for n in stack.SERVICE_NAMES}
+        total = sum(shares.values())
+        if total > self.peak_bytes:
+            self.peak_bytes, self.at_peak = total, shares
 
 
 # --- Flink ---------------------------------------------------------------------------------------

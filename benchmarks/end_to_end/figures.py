@@ -99,6 +99,7 @@ class Hop:
 @dataclass(frozen=True)
 class ModeResult:
     mode: str
+    read_uncommitted: bool  # the statements read each other's output before its commit
     batch_size: int  # rows per ML_PREDICT request
     onnx_batch: int  # rows per ONNX run for the model's limit
     startup: Startup
@@ -113,4 +114,5 @@ class ModeResult:
     probes: list[EndpointProbe]
     latency: Latency | None  # None: --latency-seconds 0 skipped the phase
     peak_memory_bytes: int
+    memory_at_peak: dict[str, int]  # each service's resident bytes when the stack peaked
     failures: list[str]  # statements that stopped running, and why

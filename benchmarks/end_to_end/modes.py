@@ -33,6 +33,7 @@ class Options:
     latency_rate: float | None
     onnx_rows: int
     profile_dir: Path | None = None  # a JFR profile of the TaskManager's throughput run there
+    read_uncommitted: bool = False  # the statements read each other's output uncommitted
 
 
 def measure_mode(
@@ -74,6 +75,7 @@ def measure_mode(
         failures = [f"{f} (during the latency run)" for f in failed_statements(settings)]
     return ModeResult(
         mode=mode,
+        read_uncommitted=options.read_uncommitted,
         batch_size=batch_size,
         onnx_batch=options.batch_size,
         startup=Startup(
@@ -91,6 +93,7 @@ def measure_mode(
         probes=probes,
         latency=latency,
         peak_memory_bytes=memory.peak_bytes,
+        memory_at_peak=memory.at_peak,
         failures=failures,
     )
 
@@ -103,7 +106,7 @@ def run_mode(mode: str, options: Options) -> ModeResult:
         say(f"==> {mode}: generating {options.rows:,} synthetic transactions")
         data = generate(options.rows, folder / "throughput", seed=11)
         say(f"==> {mode}: up (model, services, pipeline SQL, jobs running)")
-        settings, steps = start_stack(folder, batch_size)
+        settings, steps = start_stack(folder, batch_size, options.read_uncommitted)
         try:
             with PeakMemory(settings) as memory:
                 return measure_mode(settings, folder, data, options, mode, steps, memory)

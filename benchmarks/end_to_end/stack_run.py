@@ -20,21 +20,25 @@ from emulator.ports import free_ports
 from emulator.process import ServiceError
 
 
-def start_pipeline(settings: Settings, batch_size: int) -> tuple[float, ...]:
+def start_pipeline(
+    settings: Settings, batch_size: int, read_uncommitted: bool = False
+) -> tuple[float, ...]:
     """`make up` without the demo's replay: seconds per step, up to the jobs running."""
     marks = [time.monotonic()]
     ensure_model(settings, say=quiet)
     marks.append(time.monotonic())
     stack.up(settings, say=quiet)
     marks.append(time.monotonic())
-    run_pipeline(settings, say=quiet, ml_batch_size=batch_size)
+    run_pipeline(settings, say=quiet, ml_batch_size=batch_size, read_uncommitted=read_uncommitted)
     marks.append(time.monotonic())
     wait_jobs_running(settings, set(job_tables(settings)))
     marks.append(time.monotonic())
     return tuple(b - a for a, b in itertools.pairwise(marks))
 
 
-def start_stack(folder: Path, batch_size: int) -> tuple[Settings, tuple[float, ...]]:
+def start_stack(
+    folder: Path, batch_size: int, read_uncommitted: bool = False
+) -> tuple[Settings, tuple[float, ...]]:
     """A stack on free ports with the pipeline's jobs running, and the seconds each step took.
 
     Others start stacks on this machine too: a port taken between choosing and binding it
@@ -45,7 +49,7 @@ def start_stack(folder: Path, batch_size: int) -> tuple[Settings, tuple[float, .
             folder / f"state-{attempt}", jars_dir=config.jars_dir(), ports=free_ports()
         )
         try:
-            return settings, start_pipeline(settings, batch_size)
+            return settings, start_pipeline(settings, batch_size, read_uncommitted)
         except ServiceError as error:
             stack.down(settings)
             if attempt == 2:

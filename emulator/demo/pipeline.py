@@ -30,6 +30,7 @@ from emulator.results.metrics import evaluate
 from emulator.results.metrics_text import format_metrics
 from emulator.results.topic import load_topic
 from emulator.sql.session import Session
+from emulator.tables import ISOLATION_OPTION
 from emulator.topic_reader import AvroTopicReader
 from producers.produce import (
     TRANSACTIONS,
@@ -75,14 +76,30 @@ def ensure_local_connection(settings: Settings) -> None:
     catalog.save()
 
 
-def run_pipeline(settings: Settings, say: Say = print, *, ml_batch_size: int = 1) -> None:
-    """Run the pipeline's SQL files; `ml_batch_size` > 1 turns on the batching extension."""
+def run_pipeline(
+    settings: Settings, say: Say = print, *, ml_batch_size: int = 1, read_uncommitted: bool = False
+) -> None:
+    """Run the pipeline's SQL files; `ml_batch_size` > 1 turns on the batching extension.
+
+    `read_uncommitted`: the statements read what the earlier ones write before its commit, as
+    a Confluent user gets it with ALTER TABLE (set here between the files, which stay as they
+    are): a row then waits for no checkpoint on its way, and may be one a restart takes back.
+    """
     ensure_local_connection(settings)
     session = Session(settings, say, ml_batch_size=ml_batch_size)
+    uncommitted: set[str] = set()
     for path in sql_files():
         say(f"==> {path.relative_to(PIPELINE_SQL_DIR.parent.parent)}")
         for result in session.run_script(path.read_text(), str(path)):
             say(f"  [{result.name}] {result.message}")
+        if not read_uncommitted:
+            continue
+        written = set(Catalog.for_state(settings.state_dir).tables) & {JOIN_TABLE, FEATURES_TABLE}
+        for table in sorted(written - uncommitted):
+            alter = f"ALTER TABLE `{table}` SET ('{ISOLATION_OPTION}' = 'read-uncommitted');"
+            for result in session.run_script(alter, "read uncommitted"):
+                say(f"  [{result.name}] {result.message}")
+        uncommitted |= written
 
 
 def pipeline_ran(settings: Settings) -> bool:

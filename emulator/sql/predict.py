@@ -27,6 +27,9 @@ CONFLUENT_REPORTED_MAX_ARGUMENTS = 85
 # The local batching extension: rows per ML_PREDICT request. 1 (the default) is Confluent's
 # behaviour; more needs a model whose formats take several rows (see ModelCodec).
 ML_BATCH_SIZE_OPTION = "ccflink.ml-predict.batch-size"
+# The longest a row waits for its batch to fill before the batch is sent anyway.
+BATCH_WAIT_MS = 200
+BUNDLE_TIME_OPTION = "python.fn-execution.bundle.time"
 
 # Concurrent ML_PREDICT requests per statement come from parallel subtasks of the scoring
 # job (each sends one request at a time), capped so a statement cannot take every task slot.
@@ -175,4 +178,8 @@ def _batches(context: Context, model: str, codec: ModelCodec) -> bool:
     context.flink.set("python.fn-execution.arrow.batch.size", str(context.ml_batch_size))
     bundle = max(context.ml_batch_size, 100_000)  # a bundle must hold a whole batch
     context.flink.set("python.fn-execution.bundle.size", str(bundle))
+    # A batch not yet full goes out when its bundle ends: at a load below one batch per
+    # bundle time, that time is what a row waits (Flink's default: 1 s). A SET wins.
+    wait = context.options.get(BUNDLE_TIME_OPTION, str(BATCH_WAIT_MS))
+    context.flink.set(BUNDLE_TIME_OPTION, wait)
     return True

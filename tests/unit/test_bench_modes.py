@@ -39,7 +39,7 @@ def test_zero_latency_seconds_skips_the_latency_phase(
     options = modes.Options(rows=100, batch_size=1, latency_seconds=0, latency_rate=None,
                             onnx_rows=10)  # fmt: skip
     settings = Settings(state_dir=tmp_path, jars_dir=tmp_path)
-    memory = SimpleNamespace(peak_bytes=0)
+    memory = SimpleNamespace(peak_bytes=0, at_peak={})
     data = SimpleNamespace(transaction_path=tmp_path / "t.csv")
     result = modes.measure_mode(
         settings, tmp_path, data, options, "faithful", (0.0, 1.0, 2.0, 3.0), memory

@@ -5,10 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from emulator.catalog import Catalog, Connection, ModelVersion
+from emulator.catalog import Catalog, Connection, Model, ModelVersion
+from emulator.config import Settings
+from emulator.dialect.rewrite import PredictCall
+from emulator.dialect.statements import ColumnDef
 from emulator.dialect.text import DialectError
+from emulator.sql.context import Context
 from emulator.sql.predict import (
+    BATCH_WAIT_MS,
     MAX_PREDICT_PARALLELISM,
+    bind,
     call_settings,
     endpoint_for,
     parse_batch_size,
@@ -57,3 +63,50 @@ def test_the_endpoint_comes_from_the_connection_or_the_models_own_options(tmp_pa
         endpoint_for(catalog, version(**{"azureml.connection": "nope"}))
     with pytest.raises(DialectError, match=r"needs 'azureml\.connection'"):
         endpoint_for(catalog, version())
+
+
+class RecordingFlink:
+    """What `bind` asks of Flink: configuration keys set and functions registered."""
+
+    def __init__(self) -> None:
+        self.config: dict[str, str] = {}
+        self.functions: list[str] = []
+
+    def set(self, key: str, value: str) -> None:
+        self.config[key] = value
+
+    def register_function(self, name: str, _function: object) -> None:
+        self.functions.append(name)
+
+
+def batched_context(tmp_path, **session_options: str) -> Context:
+    catalog = Catalog.for_state(tmp_path)
+    catalog.connections["c"] = Connection("c", "azureml", "http://e/score", "k")
+    inputs = [ColumnDef("amount", "DOUBLE")]
+    outputs = [ColumnDef("fraud", "INT")]
+    catalog.models["m"] = Model(
+        "m",
+        [ModelVersion("m", 1, inputs, outputs, {"provider": "azureml", "azureml.connection": "c"})],
+    )
+    return Context(
+        Settings(tmp_path, jars_dir=tmp_path),
+        catalog,
+        RecordingFlink(),  # type: ignore[arg-type]
+        say=lambda _message: None,
+        ml_batch_size=500,
+        options=dict(session_options),
+    )
+
+
+def test_a_batched_call_sends_a_batch_not_yet_full_after_the_batch_wait(tmp_path) -> None:
+    context = batched_context(tmp_path)
+    assert bind(context, PredictCall("m", None, ["amount"], {})).batched
+    config = context.flink.config  # type: ignore[attr-defined]
+    assert config["python.fn-execution.arrow.batch.size"] == "500"
+    assert config["python.fn-execution.bundle.time"] == str(BATCH_WAIT_MS)
+
+
+def test_the_sessions_own_bundle_time_wins_over_the_batch_wait(tmp_path) -> None:
+    context = batched_context(tmp_path, **{"python.fn-execution.bundle.time": "50"})
+    bind(context, PredictCall("m", None, ["amount"], {}))
+    assert context.flink.config["python.fn-execution.bundle.time"] == "50"  # type: ignore[attr-defined]
