@@ -117,6 +117,11 @@ class Settings:
         return LOOPBACK if self.secure else self.host
 
     @property
+    def own_flink(self) -> bool:
+        """Whether statements run on this stack's Flink cluster (no profile names another)."""
+        return self.profile is None or not self.profile.flink_rest_url
+
+    @property
     def flink_rest_url(self) -> str:
         if self.profile is not None and self.profile.flink_rest_url:
             return self.profile.flink_rest_url.rstrip("/")

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from pyflink.table import EnvironmentSettings, TableEnvironment
+from pyflink.util.java_utils import add_jars_to_context_class_loader
 
 from emulator import tables
 from emulator.catalog import TableEntry
@@ -75,7 +76,11 @@ def _create(settings: Settings) -> TableEnvironment:
     rest = urlsplit(settings.flink_rest_url)  # this stack's, or the profile's
     config.set("rest.address", rest.hostname or settings.host)
     config.set("rest.port", str(rest.port or 8081))
-    config.set("pipeline.jars", ";".join(p.as_uri() for p in connector_jars(settings)))
+    jars = [p.as_uri() for p in connector_jars(settings)]
+    if settings.own_flink:  # the stack's cluster has them on its classpath: planning only
+        add_jars_to_context_class_loader(jars)
+    else:  # another cluster: each job carries them
+        config.set("pipeline.jars", ";".join(jars))
     config.set("python.executable", settings.python)
     # One slot per statement: the client's default would be this machine's core count.
     config.set("parallelism.default", "1")
