@@ -50,11 +50,10 @@ def _headline(result: ModeResult) -> list[list[str]]:
         ["pipeline's share of the model's limit", f"{t.rate / result.onnx_rate:.1%}", ""],
         ["`up` -> first prediction", _seconds(s.total), first_goal],
         [
-            "... model training / services / SQL / jobs running / first prediction after"
-            " producing started",
+            "... services (the model trained beside them) / SQL / jobs running / first "
+            "prediction after producing started",
             " / ".join(
-                _seconds(v)
-                for v in (s.training, s.services, s.sql, s.jobs_running, s.first_prediction)
+                _seconds(v) for v in (s.services, s.sql, s.jobs_running, s.first_prediction)
             ),
             "",
         ],

@@ -25,9 +25,7 @@ def start_pipeline(
 ) -> tuple[float, ...]:
     """`make up` without the demo's replay: seconds per step, up to the jobs running."""
     marks = [time.monotonic()]
-    ensure_model(settings, say=quiet)
-    marks.append(time.monotonic())
-    stack.up(settings, say=quiet)
+    stack.up(settings, say=quiet, prepare_model=ensure_model)
     marks.append(time.monotonic())
     run_pipeline(settings, say=quiet, ml_batch_size=batch_size, read_uncommitted=read_uncommitted)
     marks.append(time.monotonic())
