@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from pyflink.table import EnvironmentSettings, TableEnvironment
@@ -23,6 +24,9 @@ from emulator.dialect.statements import ColumnDef
 from emulator.dialect.text import quote_identifier
 from emulator.flink.cluster import connector_jars, job_settings
 from emulator.flink.rest import FlinkRest
+from emulator.sql.planner_threads import PlannerThreads
+
+T = TypeVar("T")
 
 # Python functions must run in the TaskManager's own Python workers, not inside this client
 # (PyFlink's "loopback" mode), or every job dies when the submitting process exits.
@@ -101,13 +105,19 @@ class FlinkEnvironment:
     def __init__(self, settings: Settings, t_env: TableEnvironment | None = None) -> None:
         self.settings = settings
         self.t_env = t_env if t_env is not None else _create(settings)
+        # An environment handed in (the unit tests' fakes) has no planner to prime.
+        self._planner_threads = PlannerThreads(self.t_env) if t_env is None else None
+
+    def _plan(self, call: Callable[[], T]) -> T:
+        """Run a call that plans SQL; see PlannerThreads."""
+        return call() if self._planner_threads is None else self._planner_threads.plan(call)
 
     def set(self, key: str, value: str) -> None:
         self.t_env.get_config().set(key, value)
 
     def execute(self, sql: str) -> Any:
         """Run a statement Flink takes as it is; its TableResult."""
-        return self.t_env.execute_sql(sql)
+        return self._plan(lambda: self.t_env.execute_sql(sql))
 
     def define(
         self,
@@ -121,14 +131,15 @@ class FlinkEnvironment:
         about to write it."""
         if replace:
             self.drop(table.name)
-        self.t_env.execute_sql(tables.flink_ddl(self.settings, table, scan_overrides, writer))
+        ddl = tables.flink_ddl(self.settings, table, scan_overrides, writer)
+        self._plan(lambda: self.t_env.execute_sql(ddl))
 
     def drop(self, name: str) -> None:
         self.t_env.execute_sql(f"DROP TABLE IF EXISTS {quote_identifier(name)}")
 
     def query_columns(self, query: str) -> list[ColumnDef]:
         """The columns a query produces, as Flink plans them (CTAS takes them for its table)."""
-        resolved = self.t_env.sql_query(query)._j_table.getResolvedSchema()
+        resolved = self._plan(lambda: self.t_env.sql_query(query)._j_table.getResolvedSchema())
         columns = []
         for column in resolved.getColumns():
             type_text, nullable = column_type(column.getDataType().toString())
@@ -137,7 +148,7 @@ class FlinkEnvironment:
 
     def result_types(self, query: str) -> list[tuple[str, str]]:
         """A query's columns with their full SQL types (`TIMESTAMP(3) WITH LOCAL TIME ZONE`)."""
-        resolved = self.t_env.sql_query(query)._j_table.getResolvedSchema()
+        resolved = self._plan(lambda: self.t_env.sql_query(query)._j_table.getResolvedSchema())
         return [
             (c.getName(), c.getDataType().getLogicalType().asSerializableString())
             for c in resolved.getColumns()
@@ -163,7 +174,7 @@ class FlinkEnvironment:
         """Submit a statement as the named job; its TableResult."""
         self.set("pipeline.name", name)
         self.set("parallelism.default", str(parallelism))
-        return self.t_env.execute_sql(sql)
+        return self._plan(lambda: self.t_env.execute_sql(sql))
 
     def cancel_job(self, job_id: str) -> None:
         """Cancel a job through Flink's REST API, not through this session's py4j gateway.
