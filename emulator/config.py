@@ -41,6 +41,9 @@ DEFAULT_REGISTRY_MAX_REQUEST_BYTES = 1_000_000
 # The endpoint key `flink connection create/update --api-key` take when given no value, so that
 # it need not be on the command line (seen in `ps`, kept in shell history).
 CONNECTION_API_KEY_ENV = "CCFLINK_CONNECTION_API_KEY"
+# "off": statements reading another's exactly-once output commit on their own clock only
+# (emulator/flink/chained_commits.py).
+CHAINED_COMMITS_ENV = "CCFLINK_CHAINED_COMMITS"
 
 
 class ConfigError(CcflinkError):
@@ -262,6 +265,14 @@ def registry_max_request_bytes() -> int:
             f"{REGISTRY_MAX_REQUEST_BYTES_ENV}={value!r}: give a number of bytes >= 1"
         )
     return int(value)
+
+
+def chained_commits() -> bool:
+    """Whether a statement reading another's output commits right after it (on by default)."""
+    value = os.environ.get(CHAINED_COMMITS_ENV, "on").strip().lower()
+    if value not in ("on", "off"):
+        raise ConfigError(f"{CHAINED_COMMITS_ENV}={value!r}: give on or off")
+    return value == "on"
 
 
 def connection_api_key() -> str | None:

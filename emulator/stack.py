@@ -103,6 +103,7 @@ def up(
     (`emulator/testing`). A host other machines reach is refused unless `secure`.
     """
     config.check_exposure(settings)
+    config.chained_commits()  # a wrong value is refused here, not in the supervisor's log
     if settings.secure:
         security.ensure_stack_keys(settings)
         settings = config.with_stack_key(settings)

@@ -1,6 +1,7 @@
 """The stack's supervisor: a small background process that starts a TaskManager again when it
 dies, as Confluent replaces a failed machine. Flink's restart strategy then runs the jobs
-again on the new TaskManager's slots from their last checkpoint.
+again on the new TaskManager's slots from their last checkpoint. It also chains statements'
+commits (emulator/flink/chained_commits.py), unless CCFLINK_CHAINED_COMMITS is off.
 
 It only replaces a TaskManager whose pid file is still there (`down` removes it before it
 stops one) while the JobManager runs; a JobManager lost is `up`'s to bring back, with the
@@ -17,10 +18,15 @@ from pathlib import Path
 from emulator import config
 from emulator.config import Settings
 from emulator.flink import cluster
+from emulator.flink.chained_commits import ChainedCommits
+from emulator.flink.rest import FlinkRest
 from emulator.process import ManagedProcess
 
 NAME = "supervisor"
 CHECK_EVERY_S = 1.0
+# Chained commits look for completed checkpoints this often: a reader's commit follows its
+# writer's within about this much plus chained_commits.TRIGGER_DELAY_S.
+CHAIN_EVERY_S = 0.2
 
 
 def start(settings: Settings) -> ManagedProcess:
@@ -40,20 +46,34 @@ def taskmanager_lost(settings: Settings) -> bool:
     )
 
 
-def supervise(settings: Settings) -> None:
-    """Check every CHECK_EVERY_S seconds; log each replacement to stdout (the service log)."""
+def supervise(settings: Settings, chained: ChainedCommits | None) -> None:
+    """Check the TaskManager every CHECK_EVERY_S seconds, logging each replacement to stdout
+    (the service log), and chain commits every CHAIN_EVERY_S."""
+    next_check = time.monotonic()
     while True:
-        if taskmanager_lost(settings):
-            print(f"{datetime.now(UTC):%H:%M:%S} TaskManager gone; starting it again", flush=True)
-            cluster.start_taskmanager(settings)
-        time.sleep(CHECK_EVERY_S)
+        if time.monotonic() >= next_check:
+            next_check = time.monotonic() + CHECK_EVERY_S
+            if taskmanager_lost(settings):
+                print(f"{datetime.now(UTC):%H:%M:%S} TaskManager gone; starting again", flush=True)
+                cluster.start_taskmanager(settings)
+        if chained is not None:
+            chained.tick()
+        time.sleep(CHAIN_EVERY_S if chained is not None else CHECK_EVERY_S)
 
 
 def main() -> None:
     settings = config.load_saved(Path(sys.argv[1]))
     if settings is None:
         sys.exit(f"no running stack recorded in {sys.argv[1]}")
-    supervise(settings)
+    chained = None
+    if config.chained_commits():
+        chained = ChainedCommits(FlinkRest(settings.flink_rest_url))
+    print(
+        f"{datetime.now(UTC):%H:%M:%S} supervising; chained commits "
+        + ("on" if chained else f"off ({config.CHAINED_COMMITS_ENV})"),
+        flush=True,
+    )
+    supervise(settings, chained)
 
 
 if __name__ == "__main__":

@@ -33,10 +33,12 @@ JOBMANAGER_MEMORY = "960m"
 JOBMANAGER_JVM_OPTIONS = "-XX:+UseSerialGC -XX:TieredStopAtLevel=1"
 
 # How often statements checkpoint, and so commit what they wrote to Kafka. Confluent Cloud
-# commits about every minute; locally a user waits for results, so 5 s: each statement of a
-# chain (join -> scoring) adds up to one interval before its output is visible to a
-# read-committed reader, and a checkpoint of this pipeline's state costs milliseconds.
+# commits about every minute; locally a user waits for results, so 5 s: a statement's output
+# is visible to a read-committed reader up to one interval after it was written (a chain's
+# later statements commit right after the one they read: flink/chained_commits.py), and a
+# checkpoint of this pipeline's state costs milliseconds.
 CHECKPOINT_INTERVAL = "5 s"
+CHECKPOINT_STATISTICS_FRESH = "50 ms"
 
 
 def flink_home() -> Path:
@@ -111,6 +113,9 @@ def overrides(settings: Settings) -> dict[str, Any]:
         "rest.address": host,
         "rest.bind-address": host,
         "rest.port": settings.ports.flink_rest,
+        # Checkpoint statistics as they are, not up to 3 s old (web.refresh-interval): chained
+        # commits act on a completed checkpoint as soon as the supervisor sees it.
+        "rest.cache.checkpoint-statistics.timeout": CHECKPOINT_STATISTICS_FRESH,
         "blob.server.port": "0",
         "taskmanager.rpc.port": "0",
         "taskmanager.data.port": 0,

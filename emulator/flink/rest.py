@@ -42,9 +42,12 @@ class SavepointError(CcflinkError):
 class FlinkRest:
     def __init__(self, url: str) -> None:
         self.url = url.rstrip("/")
+        # One kept-alive connection for all calls: the supervisor's chained commits call
+        # several times a second, and a new connection per call costs both ends.
+        self._http = requests.Session()
 
     def job_state(self, job_id: str) -> str | None:
-        response = requests.get(f"{self.url}/jobs/{job_id}", timeout=5)
+        response = self._http.get(f"{self.url}/jobs/{job_id}", timeout=5)
         if response.status_code == 404:
             return None
         response.raise_for_status()
@@ -52,7 +55,7 @@ class FlinkRest:
 
     def failure(self, job_id: str) -> str | None:
         """Why a job failed, in one line, as Confluent shows a failed statement's detail."""
-        response = requests.get(f"{self.url}/jobs/{job_id}/exceptions", timeout=5)
+        response = self._http.get(f"{self.url}/jobs/{job_id}/exceptions", timeout=5)
         if not response.ok:
             return None
         data = response.json()
@@ -66,7 +69,7 @@ class FlinkRest:
         Python functions' metrics are named `<operator>.<group>.<key>.<name>`; the result maps
         `<key>.<name>` (e.g. `fraud_detection.requests`) to the sum.
         """
-        job = requests.get(f"{self.url}/jobs/{job_id}", timeout=5).json()
+        job = self._http.get(f"{self.url}/jobs/{job_id}", timeout=5).json()
         totals: dict[str, float] = {}
 
         def add(metric_id: str, value: float) -> None:
@@ -75,11 +78,11 @@ class FlinkRest:
 
         for vertex in job.get("vertices", []):
             vertex_url = f"{self.url}/jobs/{job_id}/vertices/{vertex['id']}"
-            listed = requests.get(f"{vertex_url}/subtasks/metrics", timeout=5).json()
+            listed = self._http.get(f"{vertex_url}/subtasks/metrics", timeout=5).json()
             names = [m["id"] for m in listed if marker in m["id"]]
             if not names:
                 continue
-            summed = requests.get(
+            summed = self._http.get(
                 f"{vertex_url}/subtasks/metrics",
                 params={"get": ",".join(names), "agg": "sum"},
                 timeout=5,
@@ -89,7 +92,7 @@ class FlinkRest:
             # Distributions are not numbers to Flink's aggregation: read each subtask's.
             others = [n for n in names if n not in {m["id"] for m in summed}]
             for subtask in range(vertex.get("parallelism", 1) if others else 0):
-                values = requests.get(
+                values = self._http.get(
                     f"{vertex_url}/subtasks/{subtask}/metrics",
                     params={"get": ",".join(others)},
                     timeout=5,
@@ -103,12 +106,12 @@ class FlinkRest:
     def throughput(self, job_id: str) -> dict[str, float]:
         """What a running job moves: records its first operator sent on and its last one took
         in, in all and per second (Flink's meters, a one-minute rate), summed over subtasks."""
-        vertices = requests.get(f"{self.url}/jobs/{job_id}", timeout=5).json().get("vertices", [])
+        vertices = self._http.get(f"{self.url}/jobs/{job_id}", timeout=5).json().get("vertices", [])
         if not vertices:
             return {}
 
         def summed(vertex: dict[str, Any], metric: str) -> float:
-            answer = requests.get(
+            answer = self._http.get(
                 f"{self.url}/jobs/{job_id}/vertices/{vertex['id']}/subtasks/metrics",
                 params={"get": metric, "agg": "sum"},
                 timeout=5,
@@ -125,7 +128,7 @@ class FlinkRest:
 
     def cancel(self, job_id: str, wait_seconds: float = 20.0) -> str | None:
         """Cancel and wait until the job has stopped; returns its last state."""
-        response = requests.patch(f"{self.url}/jobs/{job_id}?mode=cancel", timeout=10)
+        response = self._http.patch(f"{self.url}/jobs/{job_id}?mode=cancel", timeout=10)
         if response.status_code not in (200, 202, 404):
             response.raise_for_status()
         return self.wait_until_stopped(job_id, wait_seconds)
@@ -152,7 +155,7 @@ class FlinkRest:
         a trigger id at once; the savepoint is done when the trigger's status is COMPLETED,
         with a location or a failure cause.
         """
-        response = requests.post(
+        response = self._http.post(
             f"{self.url}/jobs/{job_id}/stop",
             json={"drain": drain, "targetDirectory": target_directory},
             timeout=10,
@@ -164,7 +167,7 @@ class FlinkRest:
         trigger = response.json()["request-id"]
         deadline = time.monotonic() + wait_seconds
         while True:
-            status = requests.get(f"{self.url}/jobs/{job_id}/savepoints/{trigger}", timeout=5)
+            status = self._http.get(f"{self.url}/jobs/{job_id}/savepoints/{trigger}", timeout=5)
             if not status.ok:
                 raise SavepointError(f"stopping job {job_id}: {_errors(status)}")
             body = status.json()
@@ -179,13 +182,37 @@ class FlinkRest:
 
     def job_ids(self) -> set[str]:
         """Every job the cluster knows, whatever its state."""
-        response = requests.get(f"{self.url}/jobs", timeout=5)
+        response = self._http.get(f"{self.url}/jobs", timeout=5)
         response.raise_for_status()
         return {job["id"] for job in response.json().get("jobs", [])}
 
+    def running_job_ids(self) -> set[str]:
+        """The jobs running now."""
+        response = self._http.get(f"{self.url}/jobs", timeout=5)
+        response.raise_for_status()
+        return {job["id"] for job in response.json().get("jobs", []) if job["status"] == "RUNNING"}
+
+    def plan(self, job_id: str) -> dict[str, Any]:
+        """The job's plan: its vertices, each with the operators' description."""
+        response = self._http.get(f"{self.url}/jobs/{job_id}/plan", timeout=5)
+        response.raise_for_status()
+        return response.json()["plan"]
+
+    def latest_completed_checkpoint(self, job_id: str) -> int | None:
+        """The id of the job's latest completed checkpoint, None before its first."""
+        response = self._http.get(f"{self.url}/jobs/{job_id}/checkpoints", timeout=5)
+        response.raise_for_status()
+        completed = (response.json().get("latest") or {}).get("completed")
+        return None if not completed else int(completed["id"])
+
+    def trigger_checkpoint(self, job_id: str) -> None:
+        """Ask for a checkpoint now (besides the periodic ones); Flink answers at once."""
+        response = self._http.post(f"{self.url}/jobs/{job_id}/checkpoints", json={}, timeout=5)
+        response.raise_for_status()
+
     def exceptions(self, job_id: str) -> list[JobException]:
         """The job's failures, newest first, each as its time and the line that says why."""
-        response = requests.get(f"{self.url}/jobs/{job_id}/exceptions", timeout=5)
+        response = self._http.get(f"{self.url}/jobs/{job_id}/exceptions", timeout=5)
         if not response.ok:
             return []
         entries = (response.json().get("exceptionHistory") or {}).get("entries") or []
