@@ -25,6 +25,7 @@ module holds the command line.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from pathlib import Path
@@ -32,7 +33,7 @@ from pathlib import Path
 from benchmarks import report
 from benchmarks.end_to_end.modes import Options, run_mode
 from benchmarks.end_to_end.render import render
-from emulator.config import jars_dir
+from emulator.config import CHAINED_COMMITS_ENV, jars_dir
 
 FULL_TRAIN_SET = 590_540  # Kaggle's train_transaction.csv
 PACKAGES = ("apache-flink", "confluent-kafka", "onnxruntime", "pyarrow", "pandas", "gunicorn")
@@ -90,9 +91,17 @@ def main(argv: list[str] | None = None) -> None:
         help="the join's and the features' readers read uncommitted (ALTER TABLE between the "
         "SQL files): latency without the exactly-once commits; its own report sections",
     )
+    parser.add_argument(
+        "--no-chained-commits",
+        action="store_true",
+        help=f"{CHAINED_COMMITS_ENV}=off for the stacks: each statement commits at its own "
+        "periodic checkpoints; its own report sections",
+    )
     parser.add_argument("--report", type=Path, default=report.BENCHMARKS_FILE)
     parser.add_argument("--no-report", action="store_true", help="print only")
     args = parser.parse_args(argv)
+    if args.no_chained_commits:
+        os.environ[CHAINED_COMMITS_ENV] = "off"  # read by each stack's supervisor
     modes = ["faithful", "batched"] if args.mode == "both" else [args.mode]
     command = report.command_line("benchmarks.pipeline_end_to_end", argv)
     machine = report.machine(PACKAGES, extra=[_kafka_version()])
@@ -106,11 +115,13 @@ def main(argv: list[str] | None = None) -> None:
             args.onnx_rows,
             args.profile_jvm,
             args.read_uncommitted,
+            chained_commits=not args.no_chained_commits,
         )
         text = render(run_mode(mode, options), command, machine)
         print(text, flush=True)
         if not args.no_report:
-            section = f"{mode}-read-uncommitted" if args.read_uncommitted else mode
+            section = mode + ("-read-uncommitted" if args.read_uncommitted else "")
+            section += "-unchained" if args.no_chained_commits else ""
             report.write_section(f"pipeline_end_to_end/{section}", text, args.report)
 
 

@@ -99,6 +99,7 @@ class Hop:
 class ModeResult:
     mode: str
     read_uncommitted: bool  # the statements read each other's output before its commit
+    chained_commits: bool  # a statement commits right after the one it reads (the default)
     batch_size: int  # rows per ML_PREDICT request
     onnx_batch: int  # rows per ONNX run for the model's limit
     startup: Startup

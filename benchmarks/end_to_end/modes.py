@@ -34,6 +34,7 @@ class Options:
     onnx_rows: int
     profile_dir: Path | None = None  # a JFR profile of the TaskManager's throughput run there
     read_uncommitted: bool = False  # the statements read each other's output uncommitted
+    chained_commits: bool = True  # CCFLINK_CHAINED_COMMITS, as the stack's supervisor read it
 
 
 def measure_mode(
@@ -76,6 +77,7 @@ def measure_mode(
     return ModeResult(
         mode=mode,
         read_uncommitted=options.read_uncommitted,
+        chained_commits=options.chained_commits,
         batch_size=batch_size,
         onnx_batch=options.batch_size,
         startup=Startup(

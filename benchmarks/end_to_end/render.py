@@ -75,7 +75,7 @@ def _joined_goal(read_uncommitted: bool) -> str:
     return f"< {CHECKPOINT_INTERVAL} + 1 s (the commit interval + 1 s) at 500 tx/s"
 
 
-def _latency_text(latency: Latency | None, read_uncommitted: bool) -> str:
+def _latency_text(latency: Latency | None, read_uncommitted: bool, chained: bool) -> str:
     if latency is None:
         return "Latency: not measured in this run (`--latency-seconds 0`)."
     rows = [
@@ -93,7 +93,12 @@ def _latency_text(latency: Latency | None, read_uncommitted: bool) -> str:
         "The join's and the features' output read uncommitted by the next statement "
         "(`--read-uncommitted`). "
         if read_uncommitted
-        else "Every statement reads the previous one's output committed (exactly-once). "
+        else "Every statement reads the previous one's output committed (exactly-once), "
+        + (
+            "each committing right after the one it reads (chained commits). "
+            if chained
+            else "each committing at its own periodic checkpoints (`--no-chained-commits`). "
+        )
     )
     notes = reading + (
         f"Offered load: {latency.rate:,.0f} transactions/s (sent: {latency.achieved:,.0f}/s) for "
@@ -233,19 +238,21 @@ TITLES = {
     "batched": "### Batched mode (local extension): one request per Arrow batch",
 }
 UNCOMMITTED_TITLE = ", statements reading each other's output uncommitted"
+UNCHAINED_TITLE = ", each statement committing on its own clock (`--no-chained-commits`)"
 
 
 def render(result: ModeResult, command: str, machine: str) -> str:
     """The section's Markdown, headed by the command and the machine it ran on."""
     batch = f", `--ml-batch-size {result.batch_size}`" if result.mode == "batched" else ""
     batch += UNCOMMITTED_TITLE if result.read_uncommitted else ""
+    batch += "" if result.chained_commits else UNCHAINED_TITLE
     failures = [f"**A statement stopped:** {failure}" for failure in result.failures]
     return "\n\n".join(
         [
             report.header(TITLES[result.mode] + batch, command, machine).rstrip(),
             *failures,
             report.table(["figure", "measured", "goal"], _headline(result)),
-            _latency_text(result.latency, result.read_uncommitted),
+            _latency_text(result.latency, result.read_uncommitted, result.chained_commits),
             _hops_text(result),
             _cpu_text(result),
             _threads_text(result),

@@ -45,6 +45,6 @@ def test_zero_latency_seconds_skips_the_latency_phase(
         settings, tmp_path, data, options, "faithful", (1.0, 2.0, 3.0), memory
     )
     assert result.latency is None
-    assert render._latency_text(result.latency, read_uncommitted=False) == (
+    assert render._latency_text(result.latency, read_uncommitted=False, chained=True) == (
         "Latency: not measured in this run (`--latency-seconds 0`)."
     )
