@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from common.errors import CcflinkError
 
@@ -38,12 +39,31 @@ def detach(request: Request, request_id: str) -> ScoreRequest:
     """Copy what run() may see out of the Flask request; never the Authorization header."""
     return ScoreRequest(
         method=request.method,
-        body=b"" if request.mimetype in FORM_TYPES else request.get_data(),
+        body=b"" if request.mimetype in FORM_TYPES else _body(request),
         args={name: request.args.getlist(name) for name in request.args},
         # run(request_headers=...) never sees the key (scripts may log their headers).
         headers={k: v for k, v in request.headers.items() if k.lower() != "authorization"},
         request_id=request_id,
     )
+
+
+def _body(request: Request) -> bytes:
+    """The request's body; 413 when a chunked one (no Content-Length) goes past the limit.
+
+    Werkzeug stops reading a chunked body at `max_content_length` and hands over what it read
+    as if that were all of it, so run() would get a cut-off body; one byte more from the
+    server's own stream says whether there was more.
+    """
+    body = request.get_data()
+    limit = request.max_content_length
+    if (
+        request.content_length is None
+        and limit is not None
+        and len(body) >= limit
+        and request.environ["wsgi.input"].read(1)
+    ):
+        raise RequestEntityTooLarge()
+    return body
 
 
 def json_or_text(value: str) -> Any:

@@ -8,6 +8,7 @@ and answer the same way.
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import sys
 from pathlib import Path
@@ -29,6 +30,7 @@ from model_server.server.config import KEYS_ENV, MAX_REQUEST_BYTES
 from tests.servers import Server
 
 KEY = "serve-key"
+CHUNK = 1 << 20  # bytes per chunk of a chunked request body
 ECHO_SCRIPT = """
 def init():
     pass
@@ -123,5 +125,17 @@ def test_each_server_answers_on_one_kept_connection(server: str, tmp_path: Path)
         response = connection.getresponse()
         assert response.status == 413 and b"16 MiB" in response.read()
         connection.close()
+        # a chunked body (no Content-Length) past the limit: 413, not cut off and scored
+        for size, status in ((MAX_REQUEST_BYTES, 200), (MAX_REQUEST_BYTES + 1, 413)):
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            body = b'"' + b"x" * (size - 2) + b'"'
+            pieces = (body[start : start + CHUNK] for start in range(0, size, CHUNK))
+            headers = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
+            connection.request("POST", "/score", body=pieces, headers=headers, encode_chunked=True)
+            response = connection.getresponse()
+            answer = response.read()
+            assert response.status == status, answer[:200]
+            assert status == 413 or answer == json.dumps([body.decode()]).encode()
+            connection.close()
     finally:
         process.close()
