@@ -66,13 +66,14 @@ def main() -> None:
     if settings is None:
         sys.exit(f"no running stack recorded in {sys.argv[1]}")
     chained = None
-    if config.chained_commits():
+    if not config.chained_commits():
+        chaining = f"off ({config.CHAINED_COMMITS_ENV})"
+    elif not settings.own_flink:  # never trigger checkpoints on a profile's other cluster
+        chaining = "off (statements run on the profile's Flink cluster)"
+    else:
         chained = ChainedCommits(FlinkRest(settings.flink_rest_url))
-    print(
-        f"{datetime.now(UTC):%H:%M:%S} supervising; chained commits "
-        + ("on" if chained else f"off ({config.CHAINED_COMMITS_ENV})"),
-        flush=True,
-    )
+        chaining = "on"
+    print(f"{datetime.now(UTC):%H:%M:%S} supervising; chained commits {chaining}", flush=True)
     supervise(settings, chained)
 
 
