@@ -43,6 +43,10 @@ ROWS = 400
 REPLAY_SECONDS = 25.0
 FAULT_AFTER_SECONDS = 8.0  # into the replay: records before, during and after the fault
 SCORED_TIMEOUT_SECONDS = 420.0
+# The log's reader is opened again after this long without a record: once, after the broker
+# restart, its consumer stopped fetching (10 of 400 read in 7 minutes) with every prediction
+# committed in the topic and readable by any new consumer.
+READER_IDLE_SECONDS = 20.0
 CONNECTION = "fraud-detection-endpoint"
 CHECKPOINT_NOTE = (
     f"{ROWS} synthetic transactions replayed over about {REPLAY_SECONDS:.0f} s, the fault "
@@ -83,7 +87,8 @@ class PredictionLog:
     """Every prediction of a topic as it arrives (read committed), on a thread of its own.
 
     A read that fails mid-batch (the registry or the broker away during the fault) would lose
-    what it had fetched, so the log then starts over from the beginning of the topic; when
+    what it had fetched, so the log then starts over from the beginning of the topic, as it
+    does after READER_IDLE_SECONDS without a record (a consumer stalled by the fault); when
     each TransactionID was first seen is kept across restarts, for the time to recover.
     """
 
@@ -103,10 +108,15 @@ class PredictionLog:
 
     def _read(self) -> None:
         reader = None
+        last_record = time.monotonic()
         while not self._stop.is_set():
+            if reader is not None and time.monotonic() - last_record > READER_IDLE_SECONDS:
+                reader.close()
+                reader = None
             try:
                 if reader is None:
                     reader, self.arrivals = self._open(), []
+                    last_record = time.monotonic()
                 batch = reader.poll(timeout_ms=500)
             except Exception as error:  # the fault's doing; read everything again
                 self.errors.append(f"{type(error).__name__}: {error}")
@@ -116,6 +126,8 @@ class PredictionLog:
                 time.sleep(1)
                 continue
             now = time.monotonic()
+            if batch:
+                last_record = now
             for record in batch:
                 key = int(record.value[KEY_COLUMN])
                 self.arrivals.append((now, key))
